@@ -1,0 +1,1 @@
+export * from "./ocx-error.ts";
