@@ -1,0 +1,77 @@
+import * as v from "valibot";
+
+import { ExitCode, OcxError } from "../error/index.ts";
+import { tryParseReference } from "../oci/reference.ts";
+import { PATCH_DESCRIPTOR_INVALID } from "./errors.ts";
+
+export interface PatchRule {
+  match: string;
+  packages: string[];
+  required: boolean;
+}
+
+export interface PatchDescriptor {
+  version: 1;
+  rules: PatchRule[];
+}
+
+const PackageReferenceSchema = v.pipe(
+  v.string(),
+  v.check(
+    (text) => tryParseReference(text).ok,
+    (issue) => describeReferenceFailure(String(issue.input)),
+  ),
+);
+
+const PatchRuleSchema = v.object({
+  match: v.pipe(v.string(), v.minLength(1, "the match pattern is empty")),
+  packages: v.array(PackageReferenceSchema),
+  required: v.optional(v.boolean(), true),
+});
+
+// Unknown keys are dropped rather than rejected, so a descriptor written for
+// a later minor revision still applies its rules here.
+const PatchDescriptorSchema = v.object({
+  version: v.literal(1, (issue) => `version ${issue.received} is not supported: expected 1`),
+  rules: v.array(PatchRuleSchema),
+});
+
+/**
+ * Validates a decoded patch descriptor. `source` names where it came from
+ * (a registry repository or a file) and appears in the error, together with
+ * the path of the first invalid field.
+ */
+export function parsePatchDescriptor(
+  input: unknown,
+  options: { source: string },
+): PatchDescriptor {
+  const result = v.safeParse(PatchDescriptorSchema, input);
+  if (result.success) return result.output;
+
+  const issue = result.issues[0];
+  const field = formatIssuePath(issue.path);
+  throw new OcxError(
+    PATCH_DESCRIPTOR_INVALID,
+    `invalid patch descriptor "${options.source}": ${field}: ${issue.message}`,
+    {
+      hint: 'ask the patch registry operator to fix the descriptor; it must look like {"version": 1, "rules": [{"match": "*", "packages": ["registry/repository:tag"]}]}',
+      exitCode: ExitCode.dataError,
+    },
+  );
+}
+
+function describeReferenceFailure(text: string): string {
+  const result = tryParseReference(text);
+  return result.ok ? "valid" : `invalid reference "${text}": ${result.reason}`;
+}
+
+/** Formats a valibot issue path as `rules[0].packages[1]`, or `descriptor` at the root. */
+function formatIssuePath(path: v.IssuePathItem[] | undefined): string {
+  if (path === undefined || path.length === 0) return "descriptor";
+  let text = "";
+  for (const item of path) {
+    const key = item.key;
+    text += typeof key === "number" ? `[${key}]` : `${text === "" ? "" : "."}${String(key)}`;
+  }
+  return text;
+}

@@ -1,0 +1,66 @@
+import { describe, expect, test } from "bun:test";
+
+import { ExitCode, OcxError } from "../../src/error/index.ts";
+import { parsePatchDescriptor } from "../../src/patch/descriptor.ts";
+import { PATCH_DESCRIPTOR_INVALID } from "../../src/patch/errors.ts";
+
+const source = "corp.example/ocx-patches/global";
+
+function failure(input: unknown): OcxError {
+  try {
+    parsePatchDescriptor(input, { source });
+  } catch (error) {
+    if (error instanceof OcxError) return error;
+    throw error;
+  }
+  throw new Error("expected parsePatchDescriptor to throw");
+}
+
+describe("parsePatchDescriptor", () => {
+  test("defaults required to true", () => {
+    const descriptor = parsePatchDescriptor(
+      { version: 1, rules: [{ match: "*", packages: ["corp.example/ca:1"] }] },
+      { source },
+    );
+    expect(descriptor).toEqual({
+      version: 1,
+      rules: [{ match: "*", packages: ["corp.example/ca:1"], required: true }],
+    });
+  });
+
+  test("keeps required false", () => {
+    const descriptor = parsePatchDescriptor(
+      { version: 1, rules: [{ match: "21", packages: [], required: false }] },
+      { source },
+    );
+    expect(descriptor.rules[0]?.required).toBe(false);
+  });
+
+  test("drops unknown keys", () => {
+    const descriptor = parsePatchDescriptor({ version: 1, rules: [], note: "x" }, { source });
+    expect(descriptor).toEqual({ version: 1, rules: [] });
+  });
+
+  test.each([
+    ["null root", null, "descriptor"],
+    ["version 2", { version: 2, rules: [] }, "version: version 2 is not supported"],
+    ["missing rules", { version: 1 }, "rules"],
+    ["empty match", { version: 1, rules: [{ match: "", packages: [] }] }, "rules[0].match"],
+    [
+      "bad package",
+      { version: 1, rules: [{ match: "*", packages: ["corp.example/ca:1", "no-registry"] }] },
+      'rules[0].packages[1]: invalid reference "no-registry"',
+    ],
+    [
+      "string required",
+      { version: 1, rules: [{ match: "*", packages: [], required: "no" }] },
+      "rules[0].required",
+    ],
+  ])("rejects %s", (_name, input, field) => {
+    const error = failure(input);
+    expect(error.message).toContain(`invalid patch descriptor "${source}": ${field}`);
+    expect(error.code).toBe(PATCH_DESCRIPTOR_INVALID);
+    expect(error.exitCode).toBe(ExitCode.dataError);
+    expect(error.hint).toBeDefined();
+  });
+});
