@@ -1,0 +1,304 @@
+import { ExitCode, OcxError } from "../error/index.ts";
+import { log, silentReporter, type Reporter } from "../report/reporter.ts";
+import { Authenticator } from "./auth.ts";
+import { readDockerCredentials, type Credentials } from "./docker-config.ts";
+import { digestLike, sha256Digest, verifyBlobStream } from "./digest.ts";
+import {
+  OCI_BLOB_NOT_FOUND,
+  OCI_MANIFEST_NOT_FOUND,
+  OCI_PLATFORM_NOT_FOUND,
+  digestMismatchError,
+  manifestInvalidError,
+  registryStatusError,
+  unauthorizedError,
+} from "./errors.ts";
+import { manifestAcceptTypes } from "./media-types.ts";
+import { parseManifest } from "./manifest.ts";
+import { formatPlatform, listPlatforms, selectPlatform } from "./platform.ts";
+import { pushBlob, pushManifest, type BlobSource } from "./push.ts";
+import { formatReference, type Reference } from "./reference.ts";
+import { isLoopbackRegistry, registryOrigin, sendRequest } from "./transport.ts";
+import type { Descriptor, ImageIndex, ImageManifest, Platform } from "./types.ts";
+
+export { currentPlatform, selectPlatform } from "./platform.ts";
+export { sha256Digest } from "./digest.ts";
+
+/** Manifests past 4 MiB are rejected, the limit the distribution spec lets registries set. */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+export interface RegistryClientOptions {
+  /**
+   * Whether `registry` (`host[:port]`) is reached over plain HTTP. Default:
+   * loopback hosts (localhost, 127.x.x.x, [::1], any port) are plain HTTP and
+   * everything else HTTPS. The config supplies its own list.
+   */
+  isInsecure?: (registry: string) => boolean;
+  /** Default: the docker config (`$DOCKER_CONFIG` or ~/.docker/config.json). */
+  credentials?: (registry: string) => Promise<Credentials | undefined>;
+  /** Extra headers per host (`host[:port]`), e.g. from plugins. */
+  requestHeaders?: (host: string) => Promise<Record<string, string> | undefined>;
+  reporter?: Reporter;
+  fetch?: typeof fetch;
+  /** Per request bound on connecting and receiving headers, in ms. Default 30000. */
+  timeoutMs?: number;
+}
+
+export interface FetchedManifest {
+  digest: string;
+  mediaType: string;
+  bytes: Uint8Array;
+  manifest: ImageManifest | ImageIndex;
+}
+
+/** What an HTTP exchange with a registry needs besides method and path. */
+export interface RegistryRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  /** A factory, so the body can be sent again after an authentication challenge. */
+  body?: () => RequestInit["body"];
+  /** `pull` or `pull,push`; the scope is `repository:<repository>:<actions>`. */
+  actions?: string;
+}
+
+/** A client for the OCI distribution API: manifests, blobs and pushes. */
+export class RegistryClient {
+  readonly #isInsecure: (registry: string) => boolean;
+  readonly #requestHeaders: (host: string) => Promise<Record<string, string> | undefined>;
+  readonly #reporter: Reporter;
+  readonly #fetch: typeof fetch;
+  readonly #timeoutMs: number;
+  readonly #authenticator: Authenticator;
+
+  constructor(options: RegistryClientOptions = {}) {
+    this.#isInsecure = options.isInsecure ?? isLoopbackRegistry;
+    this.#requestHeaders = options.requestHeaders ?? (async () => undefined);
+    this.#reporter = options.reporter ?? silentReporter;
+    this.#fetch = options.fetch ?? fetch;
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    const reporter = this.#reporter;
+    this.#authenticator = new Authenticator({
+      credentials: options.credentials ?? ((registry) => readDockerCredentials(registry, { reporter })),
+      isInsecure: this.#isInsecure,
+      reporter,
+      send: { fetch: this.#fetch, timeoutMs: this.#timeoutMs },
+      requestHeaders: this.#requestHeaders,
+    });
+  }
+
+  /** Fetches a manifest or image index by digest if the reference has one, else by tag. */
+  async getManifest(reference: Reference): Promise<FetchedManifest> {
+    const { registry, repository } = reference;
+    const target = reference.digest ?? reference.tag ?? "latest";
+    const text = formatReference(reference);
+    const response = await this.request(registry, `/v2/${repository}/manifests/${target}`, {
+      headers: { accept: manifestAcceptTypes.join(", ") },
+    });
+    if (response.status === 404) {
+      await response.body?.cancel();
+      throw new OcxError(OCI_MANIFEST_NOT_FOUND, `manifest not found for "${text}"`, {
+        hint: "check the repository and tag; list tags with `skopeo list-tags docker://" + `${registry}/${repository}\``,
+        exitCode: ExitCode.dataError,
+      });
+    }
+    if (!response.ok) throw await statusError(`fetching manifest "${text}"`, response);
+
+    const bytes = await readLimited(response, MAX_MANIFEST_BYTES, `manifest "${text}"`);
+    const digest = verifyManifestDigest(bytes, reference, response.headers.get("docker-content-digest"));
+    const parsed = parseManifest(bytes, response.headers.get("content-type"));
+    if (!parsed.ok) throw manifestInvalidError(`"${text}"`, parsed.reason);
+    return { digest, mediaType: parsed.value.mediaType, bytes, manifest: parsed.value.manifest };
+  }
+
+  /** Follows an image index to the entry for `platform`; returns the platform manifest and the index digest. */
+  async resolveManifest(
+    reference: Reference,
+    platform: Platform,
+  ): Promise<FetchedManifest & { manifest: ImageManifest; indexDigest?: string }> {
+    const fetched = await this.getManifest(reference);
+    if (!("manifests" in fetched.manifest)) return { ...fetched, manifest: fetched.manifest };
+
+    const index = fetched.manifest;
+    const entry = selectPlatform(index, platform);
+    if (!entry) {
+      const available = listPlatforms(index);
+      throw new OcxError(
+        OCI_PLATFORM_NOT_FOUND,
+        `no manifest for platform "${formatPlatform(platform)}" in "${formatReference(reference)}": available ${available.length ? available.join(", ") : "none"}`,
+        { hint: "use a package built for this platform, or ask its publisher to add one", exitCode: ExitCode.dataError },
+      );
+    }
+
+    const child = await this.getManifest({ ...reference, tag: undefined, digest: entry.digest });
+    if ("manifests" in child.manifest) {
+      throw manifestInvalidError(`"${entry.digest}"`, "an image index entry points to another image index");
+    }
+    if (child.bytes.byteLength !== entry.size) {
+      throw manifestInvalidError(`"${entry.digest}"`, `index entry says ${entry.size} bytes, registry returned ${child.bytes.byteLength}`);
+    }
+    return { ...child, manifest: child.manifest, indexDigest: fetched.digest };
+  }
+
+  /**
+   * Streams a blob, verifying size and digest while the caller reads. The
+   * stream errors with OCI_BLOB_SIZE_MISMATCH as soon as more than
+   * `descriptor.size` bytes arrive (the body is cancelled then), and with
+   * OCI_DIGEST_MISMATCH or OCI_BLOB_SIZE_MISMATCH at the end.
+   */
+  async fetchBlob(registry: string, repository: string, descriptor: Descriptor): Promise<ReadableStream<Uint8Array>> {
+    const response = await this.request(registry, `/v2/${repository}/blobs/${descriptor.digest}`);
+    if (response.status === 404) {
+      await response.body?.cancel();
+      throw new OcxError(OCI_BLOB_NOT_FOUND, `blob "${descriptor.digest}" not found in "${registry}/${repository}"`, {
+        hint: "the manifest references a blob the registry no longer has; ask the publisher to push it again",
+        exitCode: ExitCode.dataError,
+      });
+    }
+    if (!response.ok) throw await statusError(`fetching blob "${descriptor.digest}"`, response);
+
+    const reference = `${registry}/${repository}@${descriptor.digest}`;
+    const { digest, size } = descriptor;
+    this.#reporter.emit({ kind: "download-start", reference, digest, size });
+    const body = response.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+    return verifyBlobStream(body, descriptor, {
+      onProgress: (received) => {
+        this.#reporter.emit({ kind: "download-progress", digest, received, size });
+        if (received === size) this.#reporter.emit({ kind: "download-end", digest });
+      },
+    });
+  }
+
+  /** Fetches a whole blob into memory, verified; meant for small blobs such as configs. */
+  async fetchBlobBytes(registry: string, repository: string, descriptor: Descriptor): Promise<Uint8Array> {
+    const stream = await this.fetchBlob(registry, repository, descriptor);
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  }
+
+  /** Checks for a blob with HEAD, falling back to GET when HEAD is not allowed (405). */
+  async blobExists(registry: string, repository: string, digest: string): Promise<boolean> {
+    const path = `/v2/${repository}/blobs/${digest}`;
+    let response = await this.request(registry, path, { method: "HEAD" });
+    if (response.status === 405) {
+      log(this.#reporter, "debug", "HEAD not allowed, checking the blob with GET", { registry, digest });
+      response = await this.request(registry, path);
+    }
+    await response.body?.cancel();
+    if (response.ok) return true;
+    if (response.status === 404) return false;
+    throw await statusError(`checking blob "${digest}"`, response);
+  }
+
+  /** Uploads a blob unless the registry has it already; a file source is streamed from disk. */
+  async pushBlob(registry: string, repository: string, data: BlobSource, mediaType: string): Promise<Descriptor> {
+    return pushBlob(this, { registry, repository, data, mediaType });
+  }
+
+  /** Uploads a manifest at `reference.tag` (or its digest) and returns the digest. */
+  async pushManifest(reference: Reference, bytes: Uint8Array, mediaType: string): Promise<string> {
+    return pushManifest(this, { reference, bytes, mediaType });
+  }
+
+  /**
+   * Sends one request to `registry`, answering a 401 challenge once. The
+   * `Authorization` value goes only to the registry's own origin.
+   */
+  async request(registry: string, pathOrUrl: string, request: RegistryRequest = {}): Promise<Response> {
+    const origin = registryOrigin(registry, this.#isInsecure(registry));
+    const url = new URL(pathOrUrl, origin);
+    const scope = `repository:${repositoryOf(url.pathname)}:${request.actions ?? "pull"}`;
+
+    let response = await this.#send(url, origin, request, this.#authenticator.cached(registry, scope));
+    if (response.status !== 401) return response;
+
+    const challenge = response.headers.get("www-authenticate");
+    await response.body?.cancel();
+    const authorization = await this.#authenticator.answer(registry, scope, challenge);
+    response = await this.#send(url, origin, request, authorization);
+    if (response.status === 401) {
+      await response.body?.cancel();
+      this.#authenticator.forget(registry, scope);
+      throw unauthorizedError(registry, `the registry rejected the credentials for scope "${scope}"`);
+    }
+    return response;
+  }
+
+  async #send(url: URL, origin: string, request: RegistryRequest, authorization: string | undefined) {
+    return sendRequest(url, { method: request.method ?? "GET", body: request.body?.() }, {
+      fetch: this.#fetch,
+      timeoutMs: this.#timeoutMs,
+      headersFor: async (target) => ({
+        ...((await this.#requestHeaders(target.host)) ?? {}),
+        ...request.headers,
+        ...(authorization && target.origin === origin ? { authorization } : {}),
+      }),
+    });
+  }
+}
+
+/** Extracts `<name>` from `/v2/<name>/(manifests|blobs|tags)/...`. */
+function repositoryOf(pathname: string): string {
+  const match = /^\/v2\/(.+?)\/(?:manifests|blobs|tags)\//.exec(pathname);
+  return match?.[1] ?? "";
+}
+
+/**
+ * Returns the manifest digest, computed from the body. The body always wins:
+ * a `Docker-Content-Digest` header is optional (proxies drop it), but one that
+ * disagrees with the body, or a body that does not match a pinned digest, fails.
+ */
+function verifyManifestDigest(bytes: Uint8Array, reference: Reference, header: string | null): string {
+  const text = formatReference(reference);
+  if (reference.digest !== undefined) {
+    const actual = digestLike(reference.digest, bytes) ?? sha256Digest(bytes);
+    if (actual !== reference.digest) throw digestMismatchError(`manifest "${text}"`, reference.digest, actual);
+    return reference.digest;
+  }
+  const digest = sha256Digest(bytes);
+  if (header !== null && header.trim() !== "") {
+    const expected = header.trim();
+    const actual = digestLike(expected, bytes);
+    if (actual !== expected) {
+      throw digestMismatchError(`manifest "${text}" (Docker-Content-Digest header)`, expected, actual ?? digest);
+    }
+  }
+  return digest;
+}
+
+async function readLimited(response: Response, limit: number, what: string): Promise<Uint8Array> {
+  const declared = Number(response.headers.get("content-length") ?? "0");
+  if (declared > limit) {
+    await response.body?.cancel();
+    throw manifestInvalidError(what, `${declared} bytes is more than the ${limit}-byte limit`);
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = response.body?.getReader();
+  while (reader) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw manifestInvalidError(what, `more than the ${limit}-byte limit`);
+    }
+    chunks.push(value);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+async function statusError(action: string, response: Response): Promise<OcxError> {
+  const text = await response.text().catch(() => "");
+  return registryStatusError(action, response.status, summarizeErrorBody(text));
+}
+
+/** Pulls `code: message` pairs out of a distribution-spec error body. */
+function summarizeErrorBody(text: string): string {
+  try {
+    const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
+    const parts = (body.errors ?? []).map((error) => [error.code, error.message].filter(Boolean).join(": "));
+    if (parts.length > 0) return `(${parts.join("; ")})`;
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  const firstLine = text.split("\n", 1)[0]?.trim() ?? "";
+  return firstLine ? `(${firstLine.slice(0, 200)})` : "";
+}

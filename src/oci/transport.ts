@@ -1,0 +1,95 @@
+import { plainHttpToHttpsError, unreachableError } from "./errors.ts";
+
+const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
+const MAX_REDIRECTS = 5;
+
+/**
+ * Reports whether `registry` (`host[:port]`) is a loopback address. Loopback
+ * registries default to plain HTTP because that is how local test and
+ * air-gapped registries usually run.
+ */
+export function isLoopbackRegistry(registry: string): boolean {
+  return LOOPBACK_HOST.test(registry);
+}
+
+/** Builds `http[s]://host[:port]`; the port from the reference is always kept. */
+export function registryOrigin(registry: string, isInsecure: boolean): string {
+  return `${isInsecure ? "http" : "https"}://${registry}`;
+}
+
+/** Names `host:port` with the default port filled in, for error messages. */
+export function hostPortOf(url: URL): string {
+  const port = url.port || (url.protocol === "http:" ? "80" : "443");
+  return `${url.hostname}:${port}`;
+}
+
+export interface SendOptions {
+  fetch: typeof fetch;
+  /** Bounds connecting and receiving the headers, not reading the body. */
+  timeoutMs: number;
+  /** Headers for a given URL; called again after a redirect to another origin. */
+  headersFor: (url: URL) => Promise<Record<string, string>>;
+}
+
+/**
+ * Sends one HTTP request and follows redirects by hand, so credentials meant
+ * for the registry are never forwarded to another origin (blob downloads
+ * often redirect to a storage host). Network failures become typed errors
+ * that name `host:port`.
+ */
+export async function sendRequest(
+  url: URL,
+  init: Omit<RequestInit, "headers" | "redirect" | "signal">,
+  options: SendOptions,
+): Promise<Response> {
+  let current = url;
+  let method = init.method ?? "GET";
+  let body = init.body;
+
+  for (let redirects = 0; ; redirects++) {
+    const headers = await options.headersFor(current);
+    const response = await fetchWithTimeout(current, { ...init, method, body, headers }, options);
+    const location = response.headers.get("location");
+    const isRedirect = response.status >= 300 && response.status < 400 && location !== null;
+    if (!isRedirect || redirects >= MAX_REDIRECTS) return response;
+
+    await response.body?.cancel();
+    current = new URL(location, current);
+    // 303 and the legacy 301/302 on POST turn into a GET without a body.
+    if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === "POST")) {
+      method = "GET";
+      body = undefined;
+    }
+  }
+}
+
+async function fetchWithTimeout(url: URL, init: RequestInit, options: SendOptions): Promise<Response> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+  try {
+    return await options.fetch(url, { ...init, redirect: "manual", signal: controller.signal });
+  } catch (error) {
+    throw toNetworkError(url, error, controller.signal.aborted, options.timeoutMs);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function toNetworkError(url: URL, error: unknown, isTimeout: boolean, timeoutMs: number): Error {
+  const hostPort = hostPortOf(url);
+  if (isTimeout) return unreachableError(hostPort, `no response within ${timeoutMs} ms`, error);
+
+  const code = (error as { code?: unknown })?.code;
+  // Bun reports EPROTO when the peer answers a TLS ClientHello with non-TLS
+  // bytes, which is what a plain HTTP server does.
+  if (url.protocol === "https:" && code === "EPROTO") {
+    return plainHttpToHttpsError(url.host, error);
+  }
+  if (code === "ECONNREFUSED") return unreachableError(hostPort, "connection refused", error);
+  if (code === "ENOTFOUND") return unreachableError(hostPort, `host "${url.hostname}" not found`, error);
+  if (typeof code === "string" || error instanceof TypeError) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return unreachableError(hostPort, detail, error);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,103 @@
+import type { ParseResult } from "./reference.ts";
+
+/** One challenge of a `WWW-Authenticate` header (RFC 9110, section 11.6.1). */
+export interface AuthChallenge {
+  /** Lowercased, because schemes are case-insensitive: `Bearer` and `bearer` match. */
+  scheme: string;
+  /** Parameter names lowercased; values unquoted with escapes removed. */
+  params: Record<string, string>;
+}
+
+const TOKEN_CHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+
+/**
+ * Parses a `WWW-Authenticate` value into its challenges. Values are read as
+ * quoted strings or tokens, never split on commas, so a scope such as
+ * `repository:team/tool:pull,push` stays whole.
+ */
+export function parseWwwAuthenticate(header: string): ParseResult<AuthChallenge[]> {
+  const scanner = new Scanner(header);
+  const challenges: AuthChallenge[] = [];
+
+  scanner.skip(/[\s,]/);
+  while (!scanner.atEnd()) {
+    const scheme = scanner.token();
+    if (scheme === "") return { ok: false, reason: `unexpected "${scanner.peek()}" at offset ${scanner.position}` };
+    const challenge: AuthChallenge = { scheme: scheme.toLowerCase(), params: {} };
+    challenges.push(challenge);
+    scanner.skip(/[ \t]/);
+
+    while (!scanner.atEnd() && isParamAhead(scanner)) {
+      const name = scanner.token().toLowerCase();
+      scanner.skip(/[ \t]/);
+      scanner.expect("=");
+      scanner.skip(/[ \t]/);
+      const value = scanner.peek() === '"' ? scanner.quoted() : scanner.token68();
+      if (value === undefined) return { ok: false, reason: `unterminated quoted value for "${name}"` };
+      challenge.params[name] = value;
+      scanner.skip(/[\s,]/);
+    }
+    if (!scanner.atEnd() && Object.keys(challenge.params).length === 0 && !isParamAhead(scanner)) {
+      // token68 form (e.g. `Negotiate abc==`): keep it as an opaque value.
+      const value = scanner.token68();
+      if (value !== "" && scanner.peek() !== "=") challenge.params[""] = value;
+      scanner.skip(/[\s,]/);
+    }
+  }
+  return { ok: true, value: challenges };
+}
+
+/** A parameter starts with `token BWS "="`; anything else starts the next challenge. */
+function isParamAhead(scanner: Scanner): boolean {
+  const saved = scanner.position;
+  const name = scanner.token();
+  scanner.skip(/[ \t]/);
+  const isParam = name !== "" && scanner.peek() === "=";
+  scanner.position = saved;
+  return isParam;
+}
+
+class Scanner {
+  position = 0;
+  constructor(private readonly text: string) {}
+
+  atEnd(): boolean {
+    return this.position >= this.text.length;
+  }
+  peek(): string {
+    return this.text[this.position] ?? "";
+  }
+  skip(pattern: RegExp): void {
+    while (!this.atEnd() && pattern.test(this.peek())) this.position++;
+  }
+  expect(char: string): void {
+    if (this.peek() === char) this.position++;
+  }
+  token(): string {
+    const start = this.position;
+    while (!this.atEnd() && TOKEN_CHAR.test(this.peek())) this.position++;
+    return this.text.slice(start, this.position);
+  }
+  /** token68 allows `/` and trailing `=` padding besides token characters. */
+  token68(): string {
+    const start = this.position;
+    while (!this.atEnd() && /[^\s,"]/.test(this.peek())) this.position++;
+    return this.text.slice(start, this.position);
+  }
+  quoted(): string | undefined {
+    this.position++;
+    let value = "";
+    while (!this.atEnd()) {
+      const char = this.peek();
+      this.position++;
+      if (char === '"') return value;
+      if (char === "\\" && !this.atEnd()) {
+        value += this.peek();
+        this.position++;
+      } else {
+        value += char;
+      }
+    }
+    return undefined;
+  }
+}
