@@ -1,0 +1,3 @@
+export * from "./compose.ts";
+export * from "./errors.ts";
+export * from "./transform.ts";

@@ -1,0 +1,60 @@
+import { ExitCode, OcxError } from "../error/index.ts";
+import { ENV_TRANSFORM_INVALID } from "./errors.ts";
+import type { ComposeResult, Origin } from "./types.ts";
+
+/**
+ * Applies a plugin's environment changes to a composed result and returns a
+ * new result; the input is not modified. A string sets a variable and
+ * `undefined` removes it; each effective change records the plugin as origin,
+ * and a change to the current value is ignored. Plugins run after
+ * composition, so their changes are not reported as conflicts.
+ */
+export function applyTransform(
+  result: ComposeResult,
+  pluginName: string,
+  changes: Record<string, string | undefined>,
+): ComposeResult {
+  const env = { ...result.env };
+  const changed = new Set(result.changed);
+  const unset = new Set(result.unset);
+  const origins: Record<string, Origin[]> = {};
+  for (const [key, list] of Object.entries(result.origins)) origins[key] = [...list];
+
+  for (const [key, value] of Object.entries(changes)) {
+    checkValue(pluginName, key, value);
+    if (value === undefined) {
+      if (!Object.hasOwn(env, key)) continue;
+      delete env[key];
+      changed.delete(key);
+      unset.add(key);
+    } else {
+      if (env[key] === value) continue;
+      env[key] = value;
+      changed.add(key);
+      unset.delete(key);
+    }
+    const action = value === undefined ? "unset" : "set";
+    (origins[key] ??= []).push({ id: pluginName, role: "plugin", action });
+  }
+
+  return {
+    env,
+    changed: [...changed].sort(),
+    unset: [...unset].sort(),
+    origins,
+    conflicts: result.conflicts,
+  };
+}
+
+/** Plugins are plain JavaScript, so their values are checked at run time. */
+function checkValue(pluginName: string, key: string, value: unknown): void {
+  if (value === undefined || typeof value === "string") return;
+  throw new OcxError(
+    ENV_TRANSFORM_INVALID,
+    `invalid environment change from plugin "${pluginName}": ${key} is ${value === null ? "null" : typeof value}, expected a string or undefined`,
+    {
+      hint: `fix transformEnv in plugin "${pluginName}" to return strings, or undefined to unset`,
+      exitCode: ExitCode.dataError,
+    },
+  );
+}
