@@ -7,7 +7,10 @@ import { parseWwwAuthenticate, type AuthChallenge } from "./www-authenticate.ts"
 
 /** The distribution spec's default when a token response has no `expires_in`. */
 const DEFAULT_TOKEN_LIFETIME_SECONDS = 60;
-/** Refresh a little early so a token does not expire between check and use. */
+/**
+ * Refresh a little early so a token does not expire between check and use;
+ * at most half the lifetime, so short-lived tokens are still reused.
+ */
 const EXPIRY_MARGIN_MS = 5_000;
 
 const TokenResponseSchema = v.object({
@@ -67,7 +70,8 @@ export class Authenticator {
 
     const { token, lifetimeSeconds } = await this.#fetchToken(registry, scope, challenge, credentials);
     const authorization = `Bearer ${token}`;
-    const expiresAt = this.#now() + lifetimeSeconds * 1000 - EXPIRY_MARGIN_MS;
+    const lifetimeMs = lifetimeSeconds * 1000;
+    const expiresAt = this.#now() + lifetimeMs - Math.min(EXPIRY_MARGIN_MS, lifetimeMs / 2);
     this.#cache.set(cacheKey(registry, scope), { authorization, expiresAt });
     return authorization;
   }

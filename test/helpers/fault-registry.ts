@@ -99,14 +99,26 @@ export function distributionError(status: number, code: string, message: string)
   return Response.json({ errors: [{ code, message }] }, { status });
 }
 
+export interface CountingBody {
+  body: ReadableStream<Uint8Array>;
+  /** Bytes handed to the server so far; socket buffers hold some of them. */
+  sent: () => number;
+  /** Settles when the server cancels the body because the client went away. */
+  cancelled: Promise<void>;
+}
+
 /**
  * A body that yields `chunkSize`-byte chunks of zeros up to `total` bytes,
- * counting what the client actually pulled, so a test can show the client
- * stopped reading early.
+ * counting what the server pulled, so a test can show the client stopped
+ * reading early.
  */
-export function countingBody(total: number, chunkSize: number): { body: ReadableStream<Uint8Array>; sent: () => number } {
+export function countingBody(total: number, chunkSize: number): CountingBody {
   let sent = 0;
+  const { promise: cancelled, resolve } = Promise.withResolvers<void>();
   const body = new ReadableStream<Uint8Array>({
+    cancel() {
+      resolve();
+    },
     pull(controller) {
       if (sent >= total) {
         controller.close();
@@ -117,5 +129,5 @@ export function countingBody(total: number, chunkSize: number): { body: Readable
       controller.enqueue(new Uint8Array(size));
     },
   });
-  return { body, sent: () => sent };
+  return { body, sent: () => sent, cancelled };
 }
