@@ -1,0 +1,177 @@
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { existsSync } from "node:fs";
+import * as v from "valibot";
+import { parse, TomlError } from "smol-toml";
+import { configInvalid } from "./errors.ts";
+import { ConfigFileSchema, type ConfigFile, type PatchesConfig } from "./schema.ts";
+
+export type TierName = "system" | "user" | "project";
+
+export interface ConfigTier {
+  name: TierName;
+  file: string;
+  config: ConfigFile;
+}
+
+/** A patch registry setting and the tier that declared it. */
+export interface PatchSourceConfig extends PatchesConfig {
+  tier: TierName;
+  required: boolean;
+}
+
+export interface Config {
+  tiers: ConfigTier[];
+  /** Patch registries from every tier, system first. Lower tiers add; they never replace. */
+  patches: PatchSourceConfig[];
+  insecureRegistries: string[];
+  tlsRegistries: string[];
+  maxPackageBytes: number | undefined;
+  offline: boolean;
+}
+
+export const DEFAULT_SYSTEM_CONFIG = "/etc/ocx/config.toml";
+export const PROJECT_CONFIG_NAME = "ocx.toml";
+
+export interface LoadConfigOptions {
+  home: string;
+  cwd: string;
+  env: Record<string, string | undefined>;
+}
+
+/**
+ * Reads the system, user and project tiers and merges them. Any invalid
+ * tier fails the whole load, so ocx never runs on silently dropped settings.
+ */
+export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
+  const candidates: { name: TierName; file: string | undefined }[] = [
+    { name: "system", file: options.env.OCX_SYSTEM_CONFIG || DEFAULT_SYSTEM_CONFIG },
+    { name: "user", file: join(options.home, "config.toml") },
+    { name: "project", file: findProjectFile(options.cwd) },
+  ];
+  const tiers: ConfigTier[] = [];
+  for (const candidate of candidates) {
+    if (candidate.file === undefined) continue;
+    const config = await readTier(candidate.file);
+    if (config !== undefined) tiers.push({ name: candidate.name, file: candidate.file, config });
+  }
+  return mergeTiers(tiers);
+}
+
+export function mergeTiers(tiers: ConfigTier[]): Config {
+  const patches: PatchSourceConfig[] = [];
+  const insecure = new Set<string>();
+  const tls = new Set<string>();
+  let maxPackageBytes: number | undefined;
+  let offline = false;
+
+  for (const tier of tiers) {
+    const { config } = tier;
+    if (config.patches) {
+      const entry = { ...config.patches, tier: tier.name, required: config.patches.required ?? true };
+      const isDuplicate = patches.some(
+        (known) => known.registry === entry.registry && (known.path ?? "") === (entry.path ?? ""),
+      );
+      if (!isDuplicate) patches.push(entry);
+    }
+    for (const host of config.registries?.insecure ?? []) insecure.add(host);
+    for (const host of config.registries?.tls ?? []) tls.add(host);
+    maxPackageBytes = config.limits?.max_package_bytes ?? maxPackageBytes;
+    offline = config.offline ?? offline;
+  }
+  return {
+    tiers,
+    patches,
+    insecureRegistries: [...insecure],
+    tlsRegistries: [...tls],
+    maxPackageBytes,
+    offline,
+  };
+}
+
+/** Walks up from `cwd` to the first folder holding `ocx.toml`. */
+export function findProjectFile(cwd: string): string | undefined {
+  let folder = cwd;
+  for (;;) {
+    const candidate = join(folder, PROJECT_CONFIG_NAME);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(folder);
+    if (parent === folder) return undefined;
+    folder = parent;
+  }
+}
+
+async function readTier(file: string): Promise<ConfigFile | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw configInvalid(file, { reason: `cannot be read: ${(error as Error).message}` });
+  }
+  return parseConfigText(text, file);
+}
+
+/** Parses and validates one tier's TOML text; errors name the file, line and key. */
+export function parseConfigText(text: string, file: string): ConfigFile {
+  let data: unknown;
+  try {
+    data = parse(text);
+  } catch (error) {
+    if (!(error instanceof TomlError)) throw error;
+    const line = error.line;
+    const reason = error.message.split("\n")[0]!.replace(/^Invalid TOML document: /, "");
+    throw configInvalid(file, { line, key: keyOnLine(text, line), reason });
+  }
+
+  const result = v.safeParse(ConfigFileSchema, data);
+  if (result.success) return result.output;
+  // An unknown key is usually a typo that also causes a "missing key" issue: report it first.
+  const issue = result.issues.find((candidate) => candidate.expected === "never") ?? result.issues[0];
+  const path = v.getDotPath(issue) ?? "";
+  const key = path.split(".").at(-1) || undefined;
+  throw configInvalid(file, {
+    line: path ? lineOfKey(text, path) : undefined,
+    key: path || key,
+    reason: describeIssue(issue),
+  });
+}
+
+function describeIssue(issue: v.BaseIssue<unknown>): string {
+  if (issue.expected === "never") return "is not a known setting";
+  return `expected ${issue.expected ?? "a valid value"}, got ${issue.received}`;
+}
+
+/** The key a TOML line defines: `a = 1` gives `a`, `[a.b]` gives `a.b`. */
+function keyOnLine(text: string, line: number): string | undefined {
+  const source = text.split("\n")[line - 1]?.trim() ?? "";
+  const table = /^\[+\s*([^\]]+?)\s*\]+/.exec(source);
+  if (table) return table[1];
+  const assignment = /^([A-Za-z0-9_."'-]+?)\s*=/.exec(source);
+  return assignment?.[1]?.split(".").at(-1);
+}
+
+/**
+ * Finds the line that sets a dotted key path, whether written as `[a]`
+ * then `b = ...`, or as `a.b = ...`. smol-toml keeps no positions, so this
+ * scans the text; it is only used to point at an error.
+ */
+function lineOfKey(text: string, dottedPath: string): number | undefined {
+  const parts = dottedPath.split(".").filter((part) => !/^\d+$/.test(part));
+  const lines = text.split("\n");
+  let table: string[] = [];
+  for (let index = 0; index < lines.length; index++) {
+    const source = lines[index]!.trim();
+    const header = /^\[+\s*([^\]]+?)\s*\]+/.exec(source);
+    if (header) {
+      table = header[1]!.split(".").map((part) => part.trim());
+      continue;
+    }
+    const assignment = /^([A-Za-z0-9_. "'-]+?)\s*=/.exec(source);
+    if (!assignment) continue;
+    const keyPath = [...table, ...assignment[1]!.split(".").map((part) => part.trim())];
+    if (keyPath.join(".") === parts.join(".")) return index + 1;
+    if (keyPath.join(".").startsWith(parts.join(".") + ".")) return index + 1;
+  }
+  return undefined;
+}

@@ -1,0 +1,30 @@
+import * as v from "valibot";
+
+const PatchesSchema = v.strictObject({
+  registry: v.pipe(v.string(), v.minLength(1)),
+  path: v.optional(v.pipe(v.string(), v.minLength(1))),
+  required: v.optional(v.boolean()),
+});
+
+const RegistriesSchema = v.strictObject({
+  /** Registries (host:port) reached over plain HTTP in addition to loopback hosts. */
+  insecure: v.optional(v.array(v.string())),
+  /** Loopback registries that serve HTTPS, e.g. a TLS registry tunnelled to localhost:8443. */
+  tls: v.optional(v.array(v.string())),
+});
+
+const LimitsSchema = v.strictObject({
+  /** Upper bound on the bytes one package may extract to. */
+  max_package_bytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+});
+
+/** One config tier, as read from a TOML file. */
+export const ConfigFileSchema = v.strictObject({
+  patches: v.optional(PatchesSchema),
+  registries: v.optional(RegistriesSchema),
+  limits: v.optional(LimitsSchema),
+  offline: v.optional(v.boolean()),
+});
+
+export type ConfigFile = v.InferOutput<typeof ConfigFileSchema>;
+export type PatchesConfig = v.InferOutput<typeof PatchesSchema>;

@@ -1,0 +1,91 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig, mergeTiers, parseConfigText } from "../../src/config/load-config.ts";
+import { CONFIG_INVALID } from "../../src/config/errors.ts";
+import { OcxError } from "../../src/error/index.ts";
+
+function parseError(text: string): OcxError {
+  try {
+    parseConfigText(text, "/etc/ocx/config.toml");
+  } catch (error) {
+    return error as OcxError;
+  }
+  throw new Error("expected the config to be rejected");
+}
+
+describe("parseConfigText", () => {
+  // Duplicate and redefined keys: TOML forbids them, and a silent "last one
+  // wins" would let a lower line replace the operator's patch registry.
+  test.each([
+    ["duplicate key", '[patches]\nregistry = "a.example/p"\nregistry = "b.example/p"\n', 3, "registry"],
+    ["table defined twice", '[patches]\nregistry = "a.example/p"\n[patches]\nrequired = true\n', 3, "patches"],
+    ["dotted key then table", 'patches.registry = "a.example/p"\n[patches]\nrequired = true\n', 2, "patches"],
+    ["wrong value type", '[patches]\nregistry = "a.example/p"\nrequired = "yes"\n', 3, "required"],
+  ])("rejects %s with file, line and key", (_name, text, line, key) => {
+    const error = parseError(text);
+    expect(error.message).toContain(`/etc/ocx/config.toml:${line}`);
+    expect(error.message).toContain(key);
+    expect(error.code).toBe(CONFIG_INVALID);
+    expect(error.exitCode).toBe(65);
+  });
+
+  test("names the expected type", () => {
+    expect(parseError('[patches]\nregistry = "a"\nrequired = "yes"\n').message).toContain("boolean");
+  });
+
+  test("rejects an unknown setting", () => {
+    const error = parseError('[patches]\nregistery = "a.example/p"\n');
+    expect(error.message).toContain(":2");
+    expect(error.message).toContain("registery");
+  });
+
+  test("accepts dotted keys for a table", () => {
+    const config = parseConfigText('patches.registry = "a.example/p"\npatches.required = false\n', "x.toml");
+    expect(config.patches).toEqual({ registry: "a.example/p", required: false });
+  });
+});
+
+describe("mergeTiers", () => {
+  test("keeps every tier's patch registry, system first", () => {
+    const merged = mergeTiers([
+      { name: "system", file: "s", config: { patches: { registry: "corp.example/p" } } },
+      { name: "user", file: "u", config: { patches: { registry: "team.example/p", required: false } } },
+    ]);
+    expect(merged.patches.map((entry) => [entry.registry, entry.tier, entry.required])).toEqual([
+      ["corp.example/p", "system", true],
+      ["team.example/p", "user", false],
+    ]);
+  });
+
+  test("joins insecure registries", () => {
+    const merged = mergeTiers([
+      { name: "system", file: "s", config: { registries: { insecure: ["a:5000"] } } },
+      { name: "project", file: "p", config: { registries: { insecure: ["b:5000"] } } },
+    ]);
+    expect(merged.insecureRegistries).toEqual(["a:5000", "b:5000"]);
+  });
+});
+
+describe("loadConfig", () => {
+  test("finds ocx.toml in a parent folder", async () => {
+    const root = await mkdtemp(join(tmpdir(), "ocx-config-"));
+    await mkdir(join(root, "project", "deep"), { recursive: true });
+    await writeFile(join(root, "project", "ocx.toml"), '[patches]\nregistry = "p.example/x"\n');
+    const config = await loadConfig({
+      home: join(root, "home"),
+      cwd: join(root, "project", "deep"),
+      env: { OCX_SYSTEM_CONFIG: join(root, "none.toml") },
+    });
+    expect(config.patches[0]?.tier).toBe("project");
+  });
+
+  test("fails when any tier is invalid", async () => {
+    const root = await mkdtemp(join(tmpdir(), "ocx-config-"));
+    await mkdir(join(root, "home"));
+    await writeFile(join(root, "home", "config.toml"), "offline = 1\n");
+    const load = loadConfig({ home: join(root, "home"), cwd: root, env: { OCX_SYSTEM_CONFIG: join(root, "none.toml") } });
+    await expect(load).rejects.toThrow(/config\.toml:1/);
+  });
+});
