@@ -1,0 +1,47 @@
+import { dirname, join, relative } from "node:path";
+import { slugify } from "../patch/slugify.ts";
+
+/**
+ * Paths inside `$OCX_HOME`. Every link it stores is relative, so a copied
+ * or zipped home keeps working at another path.
+ */
+export class StoreLayout {
+  constructor(readonly home: string) {}
+
+  objectDir(digest: string): string {
+    const [algorithm, hex] = splitDigest(digest);
+    return join(this.home, "objects", algorithm, hex);
+  }
+
+  /** The folder a package's `${installPath}` points at. */
+  contentDir(digest: string): string {
+    return join(this.objectDir(digest), "content");
+  }
+
+  tagIndexFile(registry: string, repository: string): string {
+    return join(this.home, "index", slugify(registry), "tags", `${repository}.json`);
+  }
+
+  installLink(registry: string, repository: string, tag: string): string {
+    return join(this.home, "installs", slugify(registry), repository, "candidates", tag);
+  }
+
+  artifactLink(registry: string, repository: string): string {
+    return join(this.home, "artifacts", slugify(registry), repository, "patch");
+  }
+
+  tempRoot(): string {
+    return join(this.home, "tmp");
+  }
+
+  /** The relative target for a link at `linkPath` pointing at `target`. */
+  relativeTarget(linkPath: string, target: string): string {
+    return relative(dirname(linkPath), target);
+  }
+}
+
+export function splitDigest(digest: string): [string, string] {
+  const match = /^(sha256):([a-f0-9]{64})$/.exec(digest);
+  if (!match) throw new Error(`not a sha256 digest: ${digest}`);
+  return [match[1]!, match[2]!];
+}

@@ -1,0 +1,198 @@
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { ExitCode, OcxError } from "../error/index.ts";
+import { MediaType } from "../oci/media-types.ts";
+import type { ImageManifest } from "../oci/types.ts";
+import type { RegistryClient } from "../oci/registry-client.ts";
+import { extractLayer } from "../package/extract.ts";
+import { parseMetadata, type PackageMetadata } from "../package/metadata.ts";
+import { log, type Reporter } from "../report/reporter.ts";
+import { isErrnoCode, STORE_CORRUPT, STORE_NOT_A_PACKAGE, storeIoError } from "./errors.ts";
+import type { StoreLayout } from "./layout.ts";
+
+export interface InstalledObject {
+  digest: string;
+  objectDir: string;
+  contentDir: string;
+  metadata: PackageMetadata;
+}
+
+export interface InstallObjectOptions {
+  client: RegistryClient;
+  registry: string;
+  repository: string;
+  /** Used in messages and as the metadata error source. */
+  identifier: string;
+  digest: string;
+  manifest: ImageManifest;
+  manifestBytes: Uint8Array;
+  maxPackageBytes?: number;
+  reporter: Reporter;
+}
+
+/**
+ * Objects: one folder per platform manifest digest, holding manifest.json,
+ * metadata.json, content/ and refs/. A folder is built under tmp/ and renamed
+ * into place whole, so a visible object is always complete.
+ */
+export class ObjectStore {
+  constructor(private readonly layout: StoreLayout) {}
+
+  has(digest: string): boolean {
+    return existsSync(join(this.layout.objectDir(digest), "metadata.json"));
+  }
+
+  async read(digest: string, identifier: string): Promise<InstalledObject> {
+    const objectDir = this.layout.objectDir(digest);
+    let text: string;
+    try {
+      text = await readFile(join(objectDir, "metadata.json"), "utf8");
+    } catch (error) {
+      if (!isErrnoCode(error, "ENOENT")) throw storeIoError("reading", objectDir, error);
+      throw new OcxError(STORE_CORRUPT, `object ${digest} for "${identifier}" is missing its metadata.json`, {
+        hint: "remove the object folder and install again",
+        exitCode: ExitCode.dataError,
+      });
+    }
+    const metadata = parseMetadata(JSON.parse(text), { source: identifier });
+    return { digest, objectDir, contentDir: join(objectDir, "content"), metadata };
+  }
+
+  /** Downloads, verifies and extracts a package unless its object already exists. */
+  async install(options: InstallObjectOptions): Promise<InstalledObject & { isNew: boolean }> {
+    if (this.has(options.digest)) {
+      return { ...(await this.read(options.digest, options.identifier)), isNew: false };
+    }
+    checkIsPackage(options);
+    await this.removeStaleTemporaries();
+
+    const temporary = await this.makeTemporary("install");
+    try {
+      const metadata = await this.fill(temporary, options);
+      const objectDir = this.layout.objectDir(options.digest);
+      const isNew = await commitFolder(temporary, objectDir);
+      return { digest: options.digest, objectDir, contentDir: join(objectDir, "content"), metadata, isNew };
+    } catch (error) {
+      await rm(temporary, { recursive: true, force: true });
+      if (error instanceof OcxError) throw error;
+      if ((error as NodeJS.ErrnoException)?.code) throw storeIoError("installing into", temporary, error);
+      throw error;
+    }
+  }
+
+  /** Stores a small JSON artifact (a patch descriptor) as an object with the given files. */
+  async storeArtifact(digest: string, files: Record<string, string | Uint8Array>): Promise<string> {
+    const objectDir = this.layout.objectDir(digest);
+    if (existsSync(objectDir)) return objectDir;
+    const temporary = await this.makeTemporary("artifact");
+    try {
+      for (const [name, data] of Object.entries(files)) await writeFile(join(temporary, name), data);
+      await commitFolder(temporary, objectDir);
+      return objectDir;
+    } catch (error) {
+      await rm(temporary, { recursive: true, force: true });
+      throw storeIoError("storing", objectDir, error);
+    }
+  }
+
+  private async fill(temporary: string, options: InstallObjectOptions): Promise<PackageMetadata> {
+    const { client, registry, repository, manifest } = options;
+    const configBytes = await client.fetchBlobBytes(registry, repository, manifest.config);
+    let configJson: unknown;
+    try {
+      configJson = JSON.parse(new TextDecoder().decode(configBytes));
+    } catch (error) {
+      throw new OcxError(STORE_NOT_A_PACKAGE, `invalid metadata.json in "${options.identifier}": not JSON`, {
+        hint: "the package config blob must be the package's metadata.json",
+        cause: error,
+        exitCode: ExitCode.dataError,
+      });
+    }
+    const metadata = parseMetadata(configJson, { source: options.identifier });
+
+    await writeFile(join(temporary, "manifest.json"), options.manifestBytes);
+    await writeFile(join(temporary, "metadata.json"), configBytes);
+    await mkdir(join(temporary, "refs"));
+    const contentDir = join(temporary, "content");
+    await mkdir(contentDir);
+
+    let remaining = options.maxPackageBytes;
+    for (const layer of manifest.layers) {
+      log(options.reporter, "debug", `extracting layer ${layer.digest}`, { reference: options.identifier });
+      const stream = await client.fetchBlob(registry, repository, layer);
+      const result = await extractLayer(stream, {
+        mediaType: layer.mediaType,
+        targetDir: contentDir,
+        stripComponents: metadata.strip_components,
+        ...(remaining === undefined ? {} : { maxBytes: remaining }),
+      });
+      if (remaining !== undefined) remaining -= result.bytes;
+    }
+    return metadata;
+  }
+
+  private async makeTemporary(kind: string): Promise<string> {
+    const root = this.layout.tempRoot();
+    try {
+      await mkdir(root, { recursive: true });
+      return await mkdtemp(join(root, `${kind}-${process.pid}-`));
+    } catch (error) {
+      throw storeIoError("creating a temporary folder in", root, error);
+    }
+  }
+
+  /** Removes temporary folders left by processes that no longer run (killed mid-install). */
+  private async removeStaleTemporaries(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.layout.tempRoot());
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const pid = Number(/^[a-z]+-(\d+)-/.exec(name)?.[1]);
+      if (!Number.isInteger(pid) || pid === process.pid || isProcessAlive(pid)) continue;
+      await rm(join(this.layout.tempRoot(), name), { recursive: true, force: true });
+    }
+  }
+}
+
+function checkIsPackage(options: InstallObjectOptions): void {
+  const { manifest } = options;
+  const isPackage =
+    manifest.config?.mediaType === MediaType.ocxPackageConfig ||
+    manifest.artifactType === MediaType.ocxPackage;
+  if (!isPackage) {
+    throw new OcxError(
+      STORE_NOT_A_PACKAGE,
+      `"${options.identifier}" is not an ocx package: config media type is "${manifest.config?.mediaType}"`,
+      {
+        hint: `ocx installs manifests whose config is ${MediaType.ocxPackageConfig}; publish with \`ocx package push\``,
+        exitCode: ExitCode.dataError,
+      },
+    );
+  }
+}
+
+/** Renames a finished folder into place; another process finishing first is not an error. */
+async function commitFolder(temporary: string, destination: string): Promise<boolean> {
+  await mkdir(join(destination, ".."), { recursive: true });
+  try {
+    await rename(temporary, destination);
+    return true;
+  } catch (error) {
+    if (!isErrnoCode(error, "ENOTEMPTY", "EEXIST")) throw error;
+    await rm(temporary, { recursive: true, force: true });
+    return false;
+  }
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return isErrnoCode(error, "EPERM");
+  }
+}
