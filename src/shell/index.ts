@@ -1,0 +1,6 @@
+export * from "./bash.ts";
+export * from "./errors.ts";
+export * from "./fish.ts";
+export * from "./posix.ts";
+export * from "./render.ts";
+export * from "./zsh.ts";
