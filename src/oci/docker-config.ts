@@ -9,7 +9,10 @@ export interface Credentials {
 }
 
 export interface DockerConfigOptions {
-  /** Environment to read `DOCKER_CONFIG` and `HOME` from; default `process.env`. */
+  /**
+   * Environment to read `DOCKER_CONFIG` and `HOME` from, also passed to
+   * credential helpers (so its `PATH` finds them). Default `process.env`.
+   */
   env?: Record<string, string | undefined>;
   reporter?: Reporter;
 }
@@ -45,13 +48,14 @@ export async function readDockerCredentials(
   options: DockerConfigOptions = {},
 ): Promise<Credentials | undefined> {
   const reporter = options.reporter ?? silentReporter;
-  const config = await readDockerConfig(options.env ?? process.env, reporter);
+  const env = options.env ?? process.env;
+  const config = await readDockerConfig(env, reporter);
   if (!config) return undefined;
 
   const serverUrl = DOCKER_HUB_HOSTS.has(registry) ? DOCKER_HUB_KEY : registry;
   const helper = config.credHelpers?.[registry] ?? config.credsStore;
   if (helper) {
-    const fromHelper = await runCredentialHelper(helper, serverUrl, reporter);
+    const fromHelper = await runCredentialHelper(helper, serverUrl, { env, reporter });
     if (fromHelper) return fromHelper;
   }
   return credentialsFromAuths(config, registry);
@@ -117,12 +121,14 @@ const HelperOutputSchema = v.object({ Username: v.string(), Secret: v.string() }
 async function runCredentialHelper(
   helper: string,
   serverUrl: string,
-  reporter: Reporter,
+  context: { env: Record<string, string | undefined>; reporter: Reporter },
 ): Promise<Credentials | undefined> {
+  const { env, reporter } = context;
   const command = `docker-credential-${helper}`;
-  let process: Bun.Subprocess<Uint8Array, "pipe", "pipe">;
+  let child: Bun.Subprocess<Uint8Array, "pipe", "pipe">;
   try {
-    process = Bun.spawn([command, "get"], {
+    child = Bun.spawn([command, "get"], {
+      env,
       stdin: new TextEncoder().encode(serverUrl),
       stdout: "pipe",
       stderr: "pipe",
@@ -133,9 +139,9 @@ async function runCredentialHelper(
   }
 
   const [stdout, stderr, exitCode] = await Promise.all([
-    new Response(process.stdout).text(),
-    new Response(process.stderr).text(),
-    process.exited,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
   ]);
   if (exitCode !== 0) {
     const isNotFound = /credentials not found/i.test(stdout + stderr);

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MediaType } from "../../src/oci/media-types.ts";
 import { OCI_BLOB_NOT_FOUND, OCI_BLOB_SIZE_MISMATCH, OCI_MANIFEST_NOT_FOUND, OCI_PLATFORM_NOT_FOUND, OCI_UNAUTHORIZED } from "../../src/oci/errors.ts";
+import { readDockerCredentials } from "../../src/oci/docker-config.ts";
 import { parseReference } from "../../src/oci/reference.ts";
 import { RegistryClient, sha256Digest } from "../../src/oci/registry-client.ts";
 import type { Descriptor, ImageManifest } from "../../src/oci/types.ts";
@@ -176,20 +177,28 @@ describe("RegistryClient against docker-registry", () => {
 
 describe("RegistryClient with htpasswd", () => {
   let secured: TestRegistry;
+  const authed = new RegistryClient({ credentials: async () => ({ username: "u", password: "p" }) });
+
+  /** Pushes an empty-config manifest at `tag` in `team/locked`; returns its digest. */
+  async function pushLocked(tag: string): Promise<string> {
+    const config = await authed.pushBlob(secured.host, "team/locked", encoder.encode("{}"), MediaType.empty);
+    const manifest = { schemaVersion: 2, mediaType: MediaType.imageManifest, config, layers: [] };
+    const reference = parseReference(`${secured.host}/team/locked:${tag}`);
+    return authed.pushManifest(reference, encoder.encode(JSON.stringify(manifest)), MediaType.imageManifest);
+  }
+
   beforeAll(async () => {
     secured = await startRegistry({ htpasswd: await makeHtpasswd("u", "p") });
+    await pushLocked("1");
   }, 15_000);
   afterAll(async () => {
     await secured.stop();
   });
 
   test("sends Basic credentials", async () => {
-    const authed = new RegistryClient({ credentials: async () => ({ username: "u", password: "p" }) });
-    const reference = parseReference(`${secured.host}/team/locked:1`);
-    const bytes = encoder.encode(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.imageManifest, config: await authed.pushBlob(secured.host, "team/locked", encoder.encode("{}"), MediaType.empty), layers: [] }));
+    const digest = await pushLocked("2");
 
-    const digest = await authed.pushManifest(reference, bytes, MediaType.imageManifest);
-    const fetched = await authed.getManifest(reference);
+    const fetched = await authed.getManifest(parseReference(`${secured.host}/team/locked:2`));
 
     expect(fetched.digest).toBe(digest);
   });
@@ -201,5 +210,21 @@ describe("RegistryClient with htpasswd", () => {
 
     await expect(failure).rejects.toMatchObject({ code: OCI_UNAUTHORIZED });
     await expect(failure).rejects.toThrow(secured.host);
+  });
+
+  test.each([
+    ["matching host and port", (host: string) => host, true],
+    ["another port", (host: string) => host.replace(/:\d+$/, ":1"), false],
+  ])("reads docker config credentials: %s", async (_, keyFor, isAccepted) => {
+    const directory = await mkdtemp(join(tmpdir(), "ocx-docker-"));
+    await writeFile(join(directory, "config.json"), JSON.stringify({ auths: { [`https://${keyFor(secured.host)}/v2/`]: { auth: btoa("u:p") } } }));
+    const env = { DOCKER_CONFIG: directory, PATH: process.env.PATH };
+    const fromConfig = new RegistryClient({ credentials: (host) => readDockerCredentials(host, { env }) });
+
+    const result = fromConfig.getManifest(parseReference(`${secured.host}/team/locked:1`)).then(() => "ok", (error) => error.code);
+    const outcome = await result;
+    await rm(directory, { recursive: true, force: true });
+
+    expect(outcome).toBe(isAccepted ? "ok" : OCI_UNAUTHORIZED);
   });
 });

@@ -1,0 +1,161 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { createServer } from "node:net";
+import { OCI_PLAIN_HTTP_TO_HTTPS, OCI_UNREACHABLE } from "../../src/oci/errors.ts";
+import { MediaType } from "../../src/oci/media-types.ts";
+import { parseReference } from "../../src/oci/reference.ts";
+import { RegistryClient } from "../../src/oci/registry-client.ts";
+import { hostPortOf, isLoopbackRegistry, registryOrigin } from "../../src/oci/transport.ts";
+import { FakeContent, serveContent, startFaultRegistry, type FaultRegistry } from "../helpers/fault-registry.ts";
+
+const servers: FaultRegistry[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.stop()));
+});
+
+/**
+ * A fetch that records each URL and fails like a refused connection
+ * without sending anything, for hosts the tests must not contact.
+ */
+function refusingFetch(urls: string[]): typeof fetch {
+  const refuse = async (input: string | URL | Request) => {
+    urls.push(String(input instanceof Request ? input.url : input));
+    throw Object.assign(new TypeError("ECONNREFUSED: Unable to connect"), { code: "ECONNREFUSED" });
+  };
+  return refuse as unknown as typeof fetch;
+}
+
+describe("isLoopbackRegistry", () => {
+  test.each([
+    ["localhost", true],
+    ["localhost:5000", true],
+    ["LOCALHOST:5000", true],
+    ["127.0.0.1:5001", true],
+    ["127.1.2.3", true],
+    ["[::1]:5000", true],
+    ["reg.test:5001", false],
+    ["localhost.example.com", false],
+    ["127.0.0.1.example.com", false],
+    ["10.0.0.1:5000", false],
+  ])("%s is loopback: %p", (registry, expected) => {
+    expect(isLoopbackRegistry(registry)).toBe(expected);
+  });
+});
+
+describe("registryOrigin", () => {
+  test("keeps the port", () => {
+    expect(registryOrigin("localhost:5000", true)).toBe("http://localhost:5000");
+    expect(registryOrigin("reg.test:8443", false)).toBe("https://reg.test:8443");
+  });
+});
+
+describe("hostPortOf", () => {
+  test.each([
+    ["http://localhost/v2/", "localhost:80"],
+    ["https://localhost/v2/", "localhost:443"],
+    ["http://127.0.0.1:5000/v2/", "127.0.0.1:5000"],
+  ])("names %s as %s", (url, expected) => {
+    expect(hostPortOf(new URL(url))).toBe(expected);
+  });
+});
+
+describe("RegistryClient scheme selection", () => {
+  test("uses plain HTTP for loopback and HTTPS otherwise", async () => {
+    const urls: string[] = [];
+    const client = new RegistryClient({ credentials: async () => undefined, fetch: refusingFetch(urls) });
+
+    for (const registry of ["localhost:5000", "127.0.0.1:5001", "reg.test:5000"]) {
+      await client.getManifest(parseReference(`${registry}/team/tool:1.0`)).catch(() => {});
+    }
+
+    expect(urls).toEqual([
+      "http://localhost:5000/v2/team/tool/manifests/1.0",
+      "http://127.0.0.1:5001/v2/team/tool/manifests/1.0",
+      "https://reg.test:5000/v2/team/tool/manifests/1.0",
+    ]);
+  });
+
+  test("marks only the listed host and port insecure", async () => {
+    const urls: string[] = [];
+    const insecure = new Set(["reg.test:5001"]);
+    const client = new RegistryClient({
+      credentials: async () => undefined,
+      fetch: refusingFetch(urls),
+      isInsecure: (registry) => insecure.has(registry),
+    });
+
+    for (const registry of ["reg.test:5001", "reg.test:5000", "localhost:8443"]) {
+      await client.getManifest(parseReference(`${registry}/team/tool:1.0`)).catch(() => {});
+    }
+
+    expect(urls).toEqual([
+      "http://reg.test:5001/v2/team/tool/manifests/1.0",
+      "https://reg.test:5000/v2/team/tool/manifests/1.0",
+      "https://localhost:8443/v2/team/tool/manifests/1.0",
+    ]);
+  });
+
+  test("names localhost:80 for a refused bare localhost", async () => {
+    const client = new RegistryClient({ credentials: async () => undefined, fetch: refusingFetch([]) });
+
+    const failure = client.getManifest(parseReference("localhost/team/tool:1.0"));
+
+    await expect(failure).rejects.toMatchObject({ code: OCI_UNREACHABLE, exitCode: 69 });
+    await expect(failure).rejects.toThrow('"localhost:80"');
+  });
+
+  test("names host and port for a refused connection", async () => {
+    const port = await closedPort();
+    const client = new RegistryClient({ credentials: async () => undefined });
+
+    const failure = client.getManifest(parseReference(`127.0.0.1:${port}/team/tool:1.0`));
+
+    await expect(failure).rejects.toMatchObject({ code: OCI_UNREACHABLE });
+    await expect(failure).rejects.toThrow(`"127.0.0.1:${port}": connection refused`);
+  });
+
+  test("fails on plain HTTP behind HTTPS without retrying", async () => {
+    const server = startFaultRegistry(() => new Response("plain"));
+    servers.push(server);
+    const client = new RegistryClient({ credentials: async () => undefined, isInsecure: () => false });
+
+    const failure = client.getManifest(parseReference(`${server.host}/team/tool:1.0`));
+
+    await expect(failure).rejects.toMatchObject({ code: OCI_PLAIN_HTTP_TO_HTTPS });
+    await expect(failure).rejects.toMatchObject({ hint: expect.stringContaining(`insecure = ["${server.host}"]`) });
+    expect(server.requests).toHaveLength(0);
+  });
+
+  test("looks up credentials with the port", async () => {
+    const content = new FakeContent();
+    const config = { ...content.addBlob(new TextEncoder().encode("{}")), mediaType: MediaType.empty };
+    content.addManifest({ schemaVersion: 2, mediaType: MediaType.imageManifest, config, layers: [] }, MediaType.imageManifest, "1.0");
+    const server = startFaultRegistry((request, url) =>
+      request.headers.get("authorization")
+        ? serveContent(content, request, url)
+        : new Response(null, { status: 401, headers: { "www-authenticate": 'Basic realm="r"' } }),
+    );
+    servers.push(server);
+    const asked: string[] = [];
+    const client = new RegistryClient({
+      credentials: async (registry) => {
+        asked.push(registry);
+        return { username: "u", password: "p" };
+      },
+    });
+
+    await client.getManifest(parseReference(`${server.host}/team/tool:1.0`));
+
+    expect(asked).toEqual([server.host]);
+  });
+});
+
+/** Returns a loopback port that nothing listens on any more. */
+async function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
