@@ -9,9 +9,8 @@ const DEFAULT_SEPARATOR = ":";
  * Composes the environment by walking inputs in graph order over the
  * caller's variables:
  * - `constant` replaces, the caller's value included;
- * - `path` prepends with move-to-front, and one input's consecutive path
- *   entries for a variable are prepended as a group, so they keep their
- *   declared order;
+ * - `path` prepends with move-to-front, and one input's path entries for a
+ *   variable are prepended as a group, so they keep their declared order;
  * - `list` appends elements not yet present.
  * Empty values are skipped and an empty or unset variable contributes no
  * element, so no empty element (which shells read as the current directory)

@@ -4,9 +4,9 @@ import type { ComposeResult, Origin } from "./types.ts";
 
 /**
  * Applies a plugin's environment changes to a composed result and returns a
- * new result; the input is not modified. A string sets a variable and
- * `undefined` removes it; each effective change records the plugin as origin,
- * and a change to the current value is ignored. Plugins run after
+ * new result, leaving the input unmodified. A string sets a variable and
+ * `undefined` removes it. Each effective change records the plugin as its
+ * origin, and a change to the current value is ignored. Plugins run after
  * composition, so their changes are not reported as conflicts.
  */
 export function applyTransform(

@@ -17,7 +17,7 @@ export interface ComposeInput {
   entries: EnvEntry[];
 }
 
-/** Who changed a variable, and how, in walk order. */
+/** One change to a variable: the input or plugin that made it, and the action. */
 export interface Origin {
   id: string;
   role: "package" | "companion" | "plugin";

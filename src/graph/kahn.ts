@@ -15,7 +15,7 @@ export type OrderResult =
  * (plain UTF-16 string comparison, no locale) goes next, so the order depends
  * only on the graph, never on insertion order. Edge endpoints missing from
  * `nodes` are added as nodes, and repeated edges count once. On a cycle it
- * returns one cycle path instead of a partial order; it never throws.
+ * returns one cycle path instead of a partial order, and it does not throw.
  */
 export function topologicalOrder(nodes: string[], edges: OrderEdge[]): OrderResult {
   const successors = new Map<string, Set<string>>();
@@ -69,10 +69,10 @@ function insertSorted(list: string[], value: string): void {
 
 /**
  * Finds a cycle among the nodes Kahn's algorithm could not place. Each of them
- * still has an unplaced predecessor, so walking predecessors from any of them
- * must revisit a node; the walk picks the smallest identifier at each step so
- * the reported cycle is deterministic. The path is rotated to start at its
- * smallest node and runs in `before` to `after` direction.
+ * still has an unplaced predecessor, so a walk along predecessors must
+ * revisit a node. The walk takes the smallest identifier at each step, which
+ * makes the reported cycle deterministic. The path starts at its smallest
+ * node and runs from `before` to `after`.
  */
 function findCycle(successors: Map<string, Set<string>>, placed: Set<string>): string[] {
   const predecessors = new Map<string, string[]>();

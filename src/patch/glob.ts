@@ -69,8 +69,8 @@ function translateSet(
     const character = characters[index] as string;
     if (character === "]" && !isFirst) {
       const body = members.join("");
-      // An empty class would be a syntax error; `[^]`-style sets of nothing
-      // match no character, or any character when negated.
+      // Only reversed ranges leave the set empty. In JavaScript `[]` matches
+      // no character and `[^]` matches any one.
       if (body === "") return { source: isNegated ? "[^]" : "[]", end: index };
       return { source: `[${isNegated ? "^" : ""}${body}]`, end: index };
     }
@@ -78,7 +78,7 @@ function translateSet(
 
     const rangeEnd = characters[index + 2];
     if (characters[index + 1] === "-" && rangeEnd !== undefined && rangeEnd !== "]") {
-      // A reversed range such as `[z-a]` contains nothing, as in fnmatch.
+      // A reversed range such as `[z-a]` contains nothing.
       if (character <= rangeEnd) {
         members.push(`${escapeCharacter(character)}-${escapeCharacter(rangeEnd)}`);
       }

@@ -20,8 +20,7 @@ export function quoteFish(value: string): string {
  * value starting with `-` is never read as a flag. An unset goes through
  * `if set -q`, because `set -e` on a missing variable returns a failure.
  * NOTE: fish exports an empty element of PATH or CDPATH as `.`, so a
- * caller's `a::b` reads `a:.:b` after the round trip; ocx adds no empty
- * elements itself.
+ * caller's `a::b` comes back as `a:.:b`. ocx itself adds no empty elements.
  */
 export function renderFish(script: ShellScript): string {
   const lines: string[] = [];

@@ -28,7 +28,7 @@ describe("renderFish in fish", () => {
     await rm(run.dir, { recursive: true, force: true });
   });
 
-  test("runs cleanly under source", () => {
+  test("runs cleanly when sourced", () => {
     expect(run.stderr).toBe("");
     expect(run.exitCode).toBe(0);
   });
