@@ -1,16 +1,22 @@
 import { identifierOf, type Reference } from "../oci/reference.ts";
 
+/** One pattern element: `*`, or a test for exactly one character. */
+type GlobToken = { kind: "star" } | { kind: "one"; matches: (character: string) => boolean };
+
 /**
  * Compiles a glob into a matcher for the whole text. `*` spans any run of
  * characters, including `/` and `:`, so `corp.example/*` covers nested
  * repositories and every tag. `?` is one character. `[...]` is a set with
- * ranges (`[0-9]`), negated by a leading `!` or `^`; a `]` right after the
- * opening bracket is a member. An unclosed `[` matches itself. There is no
- * escape character, because no tag or identifier can contain `*`, `?` or `[`.
+ * ranges (`[0-9]`), negated by a leading `!` or `^`. A `]` right after the
+ * opening bracket is a member, and an unclosed `[` matches itself. There is
+ * no escape character, because no tag or identifier can contain `*`, `?` or
+ * `[`. Matching takes at most pattern length times text length steps, so a
+ * descriptor with many stars cannot stall it the way a backtracking regular
+ * expression could.
  */
 export function compileGlob(pattern: string): (text: string) => boolean {
-  const expression = new RegExp(`^${translatePattern(pattern)}$`, "su");
-  return (text) => expression.test(text);
+  const tokens = tokenize(Array.from(pattern));
+  return (text) => matchTokens(tokens, Array.from(text));
 }
 
 /**
@@ -28,69 +34,93 @@ export function ruleMatches(pattern: string, reference: Reference): boolean {
   return compileGlob(pattern)(identifierOf(reference));
 }
 
-function translatePattern(pattern: string): string {
-  const characters = Array.from(pattern);
-  let source = "";
+function tokenize(characters: string[]): GlobToken[] {
+  const tokens: GlobToken[] = [];
   let index = 0;
   while (index < characters.length) {
     const character = characters[index] as string;
     if (character === "*") {
-      source += ".*";
+      if (tokens.at(-1)?.kind !== "star") tokens.push({ kind: "star" });
     } else if (character === "?") {
-      source += ".";
+      tokens.push({ kind: "one", matches: () => true });
     } else if (character === "[") {
-      const set = translateSet(characters, index);
+      const set = parseSet(characters, index);
       if (set !== undefined) {
-        source += set.source;
+        tokens.push({ kind: "one", matches: set.matches });
         index = set.end + 1;
         continue;
       }
-      source += escapeCharacter(character);
+      tokens.push({ kind: "one", matches: (other) => other === character });
     } else {
-      source += escapeCharacter(character);
+      tokens.push({ kind: "one", matches: (other) => other === character });
     }
     index += 1;
   }
-  return source;
+  return tokens;
 }
 
-/** Translates the set opening at `start`, or returns undefined when it never closes. */
-function translateSet(
+/** Parses the set opening at `start`, or returns undefined when it never closes. */
+function parseSet(
   characters: string[],
   start: number,
-): { source: string; end: number } | undefined {
+): { matches: (character: string) => boolean; end: number } | undefined {
   let index = start + 1;
   const isNegated = characters[index] === "!" || characters[index] === "^";
   if (isNegated) index += 1;
 
-  const members: string[] = [];
+  const ranges: [string, string][] = [];
   let isFirst = true;
   while (index < characters.length) {
     const character = characters[index] as string;
     if (character === "]" && !isFirst) {
-      const body = members.join("");
-      // Only reversed ranges leave the set empty. In JavaScript `[]` matches
-      // no character and `[^]` matches any one.
-      if (body === "") return { source: isNegated ? "[^]" : "[]", end: index };
-      return { source: `[${isNegated ? "^" : ""}${body}]`, end: index };
+      const matches = (other: string) =>
+        isNegated !== ranges.some(([low, high]) => low <= other && other <= high);
+      return { matches, end: index };
     }
     isFirst = false;
 
     const rangeEnd = characters[index + 2];
     if (characters[index + 1] === "-" && rangeEnd !== undefined && rangeEnd !== "]") {
-      // A reversed range such as `[z-a]` contains nothing.
-      if (character <= rangeEnd) {
-        members.push(`${escapeCharacter(character)}-${escapeCharacter(rangeEnd)}`);
-      }
+      // A reversed range such as `[z-a]` contains nothing, because no
+      // character is both at least `z` and at most `a`.
+      ranges.push([character, rangeEnd]);
       index += 3;
       continue;
     }
-    members.push(escapeCharacter(character));
+    ranges.push([character, character]);
     index += 1;
   }
   return undefined;
 }
 
-function escapeCharacter(character: string): string {
-  return `\\u{${(character.codePointAt(0) as number).toString(16)}}`;
+/**
+ * Matches with one saved backtrack point: on a mismatch after a star, the
+ * star takes one more character and matching resumes from there. A later
+ * star replaces the saved point, because any match found through the
+ * earlier one can also be found through it.
+ */
+function matchTokens(tokens: GlobToken[], text: string[]): boolean {
+  let tokenIndex = 0;
+  let textIndex = 0;
+  let starToken = -1;
+  let starText = 0;
+
+  while (textIndex < text.length) {
+    const token = tokens[tokenIndex];
+    if (token?.kind === "one" && token.matches(text[textIndex] as string)) {
+      tokenIndex += 1;
+      textIndex += 1;
+    } else if (token?.kind === "star") {
+      starToken = tokenIndex;
+      starText = textIndex;
+      tokenIndex += 1;
+    } else if (starToken !== -1) {
+      starText += 1;
+      tokenIndex = starToken + 1;
+      textIndex = starText;
+    } else {
+      return false;
+    }
+  }
+  return tokens.slice(tokenIndex).every((token) => token.kind === "star");
 }

@@ -29,8 +29,23 @@ describe("compileGlob", () => {
     ["localhost:5000/*", "localhost:5000/tools/jq:1.7", true],
     ["*/tools/*:1.*", "localhost:5000/tools/jq:1.7", true],
     ["ü?", "üx", true],
+    ["🎉?", "🎉x", true],
+    ["a*b*c", "aXbYbZc", true],
+    ["a*b*c", "aXbYbZ", false],
+    ["**", "", true],
+    ["*a", "bba", true],
+    ["*a", "ab", false],
+    ["a*", "a", true],
+    ["?", "", false],
   ])("pattern %p against %p is %p", (pattern, text, expected) => {
     expect(compileGlob(pattern)(text)).toBe(expected);
+  });
+
+  test("many stars stay fast", () => {
+    // A backtracking regular expression would try every split of the text
+    // between the stars here.
+    const matches = compileGlob(`${"*a".repeat(30)}*b`);
+    expect(matches("a".repeat(300))).toBe(false);
   });
 });
 
