@@ -1,0 +1,23 @@
+import { ExitCode, OcxError } from "../error/index.ts";
+import { parseReference, type Reference } from "../oci/reference.ts";
+import { CLI_USAGE } from "./errors.ts";
+
+export function requireReferences(references: string[], command: string): Reference[] {
+  if (references.length === 0) {
+    throw usageError(
+      `ocx ${command} needs at least one package reference`,
+      `example: ocx ${command} localhost:5000/tools/jq:1.7`,
+    );
+  }
+  return references.map(parseReference);
+}
+
+export function usageError(message: string, hint: string): OcxError {
+  return new OcxError(CLI_USAGE, message, { hint, exitCode: ExitCode.usage });
+}
+
+/** cac gives one value for a flag used once and an array for repeats. */
+export function toArray(value: unknown): string[] {
+  if (value === undefined || value === false) return [];
+  return (Array.isArray(value) ? value : [value]).map(String);
+}

@@ -1,0 +1,46 @@
+import type { ComposeResult } from "../env/compose.ts";
+import { log, type Reporter } from "../report/reporter.ts";
+import type { Reference } from "../oci/reference.ts";
+import { parseReference } from "../oci/reference.ts";
+import { composeGraphEnv } from "../resolve/compose-graph-env.ts";
+import type { PackageGraph } from "../resolve/build-graph.ts";
+import type { CommandContext } from "./context.ts";
+
+export interface ComposedEnvironment {
+  graph: PackageGraph;
+  result: ComposeResult;
+}
+
+/**
+ * Resolves the roots (installing what is missing unless offline), composes
+ * their environment over `base`, and reports conflicts on stderr.
+ */
+export async function composeFor(
+  ctx: CommandContext,
+  roots: Reference[],
+  base: Record<string, string | undefined>,
+): Promise<ComposedEnvironment> {
+  const session = await ctx.openSession();
+  const graph = await session.graph(roots);
+  const result = composeGraphEnv(graph, base);
+  reportConflicts(ctx.reporter, result);
+  return { graph, result };
+}
+
+function reportConflicts(reporter: Reporter, result: ComposeResult): void {
+  for (const conflict of result.conflicts) {
+    log(reporter, conflict.level, conflict.message, { key: conflict.key });
+  }
+}
+
+/** `[patch: corp/ca:1]` for values a companion set last, `[plugin: name]` for plugin changes. */
+export function originComment(result: ComposeResult, key: string): string | undefined {
+  const origins = result.origins[key] ?? [];
+  const last = origins.at(-1);
+  if (last === undefined) return undefined;
+  if (last.role === "plugin") return `[plugin: ${last.id}]`;
+  if (last.role !== "companion") return undefined;
+  const reference = parseReference(last.id);
+  const name = reference.tag === undefined ? reference.repository : `${reference.repository}:${reference.tag}`;
+  return `[patch: ${name}]`;
+}

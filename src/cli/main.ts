@@ -1,0 +1,119 @@
+import { cac } from "cac";
+import { ExitCode, OcxError, isOcxError } from "../error/index.ts";
+import { createContext, type CommandRunner, type GlobalFlags } from "./context.ts";
+import { registerDeps } from "./commands/deps.ts";
+import { registerEnv } from "./commands/env.ts";
+import { registerExec } from "./commands/exec.ts";
+import { registerIndexUpdate } from "./commands/index-update.ts";
+import { registerInstall } from "./commands/install.ts";
+import { registerPackagePush } from "./commands/package-push.ts";
+import { registerPatchPublish } from "./commands/patch-publish.ts";
+import { CLI_USAGE } from "./errors.ts";
+import { VERSION } from "./version.ts";
+
+
+/** Two-word commands (`index update`) are matched as one cac command name. */
+const GROUPS: Record<string, string[]> = {
+  index: ["update"],
+  package: ["push"],
+  patch: ["publish"],
+};
+
+/** Runs the CLI and returns the exit code; never calls process.exit. */
+export async function main(argv: string[]): Promise<number> {
+  // Verbosity is counted from the raw arguments (see createContext), so cac
+  // never sees the flag and cannot mistake the next argument for its value.
+  const args = joinGroupCommand(argv);
+  const commandArgs = args.filter((arg) => !/^(-v+|--verbose)$/.test(arg)).map(camelCaseFlag);
+  const cli = cac("ocx");
+  cli.option("--offline", "Never touch the network (also OCX_OFFLINE=1)");
+  cli.option("--json", "Print machine-readable JSON on stdout");
+  cli.option("-q, --quiet", "Print errors only");
+  cli.option("-v, --verbose", "Print debug logs; twice (-vv) for trace");
+
+  let exitCode: number = ExitCode.ok;
+  const flagsOf = (options: Record<string, unknown>) => options as GlobalFlags;
+  const run: CommandRunner = (action) =>
+    async (...params) => {
+      const options = params.at(-1) as Record<string, unknown>;
+      const ctx = createContext(flagsOf(options), args);
+      exitCode = (await action(ctx, ...params)) ?? ExitCode.ok;
+    };
+
+  registerInstall(cli, run);
+  registerExec(cli, run);
+  registerEnv(cli, run);
+  registerDeps(cli, run);
+  registerIndexUpdate(cli, run);
+  registerPackagePush(cli, run);
+  registerPatchPublish(cli, run);
+  cli.help();
+  cli.version(VERSION);
+
+  const isJson = args.includes("--json");
+  try {
+    cli.parse(["ocx", "ocx", ...commandArgs], { run: false });
+    if (cli.options.help || cli.options.version) return ExitCode.ok;
+    if (!cli.matchedCommand) {
+      if (args.length === 0) {
+        cli.outputHelp();
+        return ExitCode.usage;
+      }
+      throw new OcxError(CLI_USAGE, `unknown command "${args[0]}"`, {
+        hint: "run `ocx --help` for the list of commands",
+        exitCode: ExitCode.usage,
+      });
+    }
+    await cli.runMatchedCommand();
+    return exitCode;
+  } catch (error) {
+    return reportError(toOcxError(error), { isJson, isVerbose: args.includes("--verbose") || args.includes("-v") });
+  }
+}
+
+function joinGroupCommand(argv: string[]): string[] {
+  const [first, second, ...rest] = argv;
+  if (first !== undefined && second !== undefined && GROUPS[first]?.includes(second)) {
+    return [`${first} ${second}`, ...rest];
+  }
+  return argv;
+}
+
+/**
+ * cac 7 lists boolean options for its parser under camelCase names while
+ * the parser sees `--show-patches`, so a kebab-case boolean flag would take
+ * the next argument as its value. Passing the camelCase spelling avoids it.
+ */
+function camelCaseFlag(arg: string): string {
+  if (!/^--[a-z]+(-[a-z]+)+(=|$)/.test(arg)) return arg;
+  const [flag, ...value] = arg.split("=");
+  const name = flag!.slice(2).replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+  return [`--${name}`, ...value].join("=");
+}
+
+/** cac reports usage mistakes as plain errors named CACError. */
+function toOcxError(error: unknown): unknown {
+  if (error instanceof Error && error.name === "CACError") {
+    return new OcxError(CLI_USAGE, error.message.replace(/`/g, '"'), {
+      hint: "run the command with --help to see its arguments and options",
+      exitCode: ExitCode.usage,
+    });
+  }
+  return error;
+}
+
+function reportError(error: unknown, options: { isJson: boolean; isVerbose: boolean }): number {
+  if (isOcxError(error)) {
+    if (options.isJson) {
+      process.stdout.write(`${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`);
+    } else {
+      process.stderr.write(`error[${error.code}]: ${error.message}\n`);
+      if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
+    }
+    if (options.isVerbose && error.stack) process.stderr.write(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`internal error: ${text}\nThis is a bug in ocx; please report it with the command you ran.\n`);
+  return ExitCode.failure;
+}
