@@ -32,7 +32,7 @@ const PatchRuleSchema = v.object({
 // Unknown keys are dropped rather than rejected, so a descriptor written for
 // a later minor revision still applies its rules here.
 const PatchDescriptorSchema = v.object({
-  version: v.literal(1, (issue) => `version ${issue.received} is not supported: expected 1`),
+  version: v.literal(1, (issue) => `${issue.received} is not supported: expected 1`),
   rules: v.array(PatchRuleSchema),
 });
 
@@ -52,12 +52,21 @@ export function parsePatchDescriptor(
   const field = formatIssuePath(issue.path);
   throw new OcxError(
     PATCH_DESCRIPTOR_INVALID,
-    `invalid patch descriptor "${options.source}": ${field}: ${issue.message}`,
+    `invalid patch descriptor "${options.source}": ${field}: ${describeIssue(issue)}`,
     {
       hint: 'ask the patch registry operator to fix the descriptor; it must look like {"version": 1, "rules": [{"match": "*", "packages": ["registry/repository:tag"]}]}',
       exitCode: ExitCode.dataError,
     },
   );
+}
+
+/** Rewords valibot's type issues; the custom messages above pass through. */
+function describeIssue(issue: v.BaseIssue<unknown>): string {
+  if (issue.input === undefined) return "missing";
+  if (issue.kind === "schema" && issue.type !== "literal") {
+    return `expected ${issue.expected}, received ${issue.received}`;
+  }
+  return issue.message;
 }
 
 function describeReferenceFailure(text: string): string {

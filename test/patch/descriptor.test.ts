@@ -42,10 +42,22 @@ describe("parsePatchDescriptor", () => {
   });
 
   test.each([
-    ["null root", null, "descriptor"],
-    ["version 2", { version: 2, rules: [] }, "version: version 2 is not supported"],
-    ["missing rules", { version: 1 }, "rules"],
-    ["empty match", { version: 1, rules: [{ match: "", packages: [] }] }, "rules[0].match"],
+    ["null root", null, "descriptor: expected Object, received null"],
+    ["version 2", { version: 2, rules: [] }, "version: 2 is not supported: expected 1"],
+    ["missing version", { rules: [] }, "version: missing"],
+    ["missing rules", { version: 1 }, "rules: missing"],
+    ["object rules", { version: 1, rules: {} }, "rules: expected Array, received Object"],
+    ["missing match", { version: 1, rules: [{ packages: [] }] }, "rules[0].match: missing"],
+    [
+      "empty match",
+      { version: 1, rules: [{ match: "", packages: [] }] },
+      "rules[0].match: the match pattern is empty",
+    ],
+    [
+      "number package",
+      { version: 1, rules: [{ match: "*", packages: [3] }] },
+      "rules[0].packages[0]: expected string, received 3",
+    ],
     [
       "bad package",
       { version: 1, rules: [{ match: "*", packages: ["corp.example/ca:1", "no-registry"] }] },
@@ -54,7 +66,7 @@ describe("parsePatchDescriptor", () => {
     [
       "string required",
       { version: 1, rules: [{ match: "*", packages: [], required: "no" }] },
-      "rules[0].required",
+      'rules[0].required: expected boolean, received "no"',
     ],
   ])("rejects %s", (_name, input, field) => {
     const error = failure(input);
