@@ -80,6 +80,12 @@ export async function extractLayer(
   const progress: Progress = { tarBytes: 0, contentBytes: 0, entriesSeen: 0, entriesWritten: 0 };
   const tree = new LayerTree(options.targetDir);
   const extract = tar.extract();
+  // An entry stream fails with a bare "destroyed" error when the parser
+  // fails, so the parser's own error is kept to report the real cause.
+  let parserError: unknown;
+  extract.on("error", (error) => {
+    parserError ??= error;
+  });
   const feeding = feedArchive(decode(stream, decoder), extract, { limits, progress });
 
   try {
@@ -89,7 +95,7 @@ export async function extractLayer(
     await tree.finish();
   } catch (error) {
     extract.destroy(null);
-    throw toArchiveError(error);
+    throw toArchiveError(error instanceof OcxError ? error : (parserError ?? error));
   } finally {
     await feeding;
   }
@@ -234,11 +240,12 @@ async function drain(body: AsyncIterable<Uint8Array>): Promise<void> {
   }
 }
 
+/** Keeps OcxErrors and file system failures; anything else means the data is not a valid layer. */
 function toArchiveError(error: unknown): unknown {
   if (error instanceof OcxError) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  // zlib errors carry Z_* codes; tar-stream throws plain Errors for bad headers and truncation.
-  if (typeof code === "string" && !code.startsWith("Z_")) return error;
+  const isZlibError = typeof code === "string" && code.startsWith("Z_");
+  if (!isZlibError && (error as NodeJS.ErrnoException | undefined)?.syscall !== undefined) return error;
   return invalidArchiveError(undefined, (error as Error).message, error);
 }
 
