@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { log, type Reporter } from "../report/reporter.ts";
 import type { Credentials } from "./docker-config.ts";
-import { unauthorizedError } from "./errors.ts";
+import { responseError, unauthorizedError } from "./errors.ts";
 import { sendRequest, type SendOptions } from "./transport.ts";
 import { parseWwwAuthenticate, type AuthChallenge } from "./www-authenticate.ts";
 
@@ -29,7 +29,7 @@ export interface AuthenticatorOptions {
 }
 
 /**
- * Answers registry challenges and caches the resulting `Authorization`
+ * Responds to registry authentication challenges and caches the resulting `Authorization`
  * values per registry and scope. Values are only handed out for the
  * registry they were issued for; the caller attaches them to requests to
  * that registry's origin and nowhere else.
@@ -52,11 +52,11 @@ export class Authenticator {
   }
 
   /**
-   * Answers the `WWW-Authenticate` challenge of a 401 response: exchanges
+   * Responds to the `WWW-Authenticate` challenge of a 401 response: exchanges
    * credentials (or nothing, for anonymous pulls) for a bearer token at the
    * realm, or builds a Basic value. Returns the `Authorization` value.
    */
-  async answer(registry: string, scope: string, header: string | null): Promise<string> {
+  async respondToChallenge(registry: string, scope: string, header: string | null): Promise<string> {
     const challenge = pickChallenge(header);
     if (!challenge) throw unauthorizedError(registry, "the registry sent no usable WWW-Authenticate challenge");
     const credentials = await this.#options.credentials(registry);
@@ -109,10 +109,13 @@ export class Authenticator {
       }),
     });
 
+    if (response.status === 429 || response.status >= 500) {
+      throw await responseError(`requesting a token for "${registry}" from "${realm.origin}"`, response);
+    }
     if (!response.ok) {
       await response.body?.cancel();
-      const who = sendsCredentials ? "the configured credentials" : "anonymous access";
-      throw unauthorizedError(registry, `token request for scope "${challenge.params.scope ?? scope}" with ${who} returned HTTP ${response.status}`);
+      const identity = sendsCredentials ? "the configured credentials" : "anonymous access";
+      throw unauthorizedError(registry, `token request for scope "${challenge.params.scope ?? scope}" with ${identity} returned HTTP ${response.status}`);
     }
     const parsed = v.safeParse(TokenResponseSchema, await response.json().catch(() => undefined));
     const token = parsed.success ? (parsed.output.token ?? parsed.output.access_token) : undefined;

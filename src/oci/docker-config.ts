@@ -93,10 +93,10 @@ async function readDockerConfig(
 }
 
 function credentialsFromAuths(config: DockerConfig, registry: string): Credentials | undefined {
-  const wanted = DOCKER_HUB_HOSTS.has(registry) ? "index.docker.io" : registry.toLowerCase();
+  const expectedKey = DOCKER_HUB_HOSTS.has(registry) ? "index.docker.io" : registry.toLowerCase();
   for (const [key, entry] of Object.entries(config.auths ?? {})) {
-    // The port is part of the key: reg.test:5000 never answers for reg.test:5443.
-    if (normalizeAuthKey(key) !== wanted) continue;
+    // The port is part of the key: reg.test:5000 never matches reg.test:5443.
+    if (normalizeAuthKey(key) !== expectedKey) continue;
     if (entry.auth) return decodeAuthField(entry.auth);
     if (entry.username && entry.password) return { username: entry.username, password: entry.password };
     // NOTE: `identitytoken` (an OAuth2 refresh token) is not exchanged yet, so such entries act as anonymous.

@@ -7,7 +7,7 @@ import { ExitCode, OcxError } from "../error/index.ts";
  *   that does not exist, no entry for this platform. Retrying cannot help.
  * - 69 (unavailable) when the registry cannot be reached or will not let us
  *   in: refused connections, timeouts, TLS failures, 401/403.
- * - 75 (retryable) for 429 and 5xx answers, which usually pass.
+ * - 75 (retryable) for 429 and 5xx responses, which usually pass.
  */
 export const OCI_DIGEST_MISMATCH = "OCI_DIGEST_MISMATCH";
 export const OCI_BLOB_SIZE_MISMATCH = "OCI_BLOB_SIZE_MISMATCH";
@@ -19,12 +19,11 @@ export const OCI_UNREACHABLE = "OCI_UNREACHABLE";
 export const OCI_PLAIN_HTTP_TO_HTTPS = "OCI_PLAIN_HTTP_TO_HTTPS";
 export const OCI_PLATFORM_NOT_FOUND = "OCI_PLATFORM_NOT_FOUND";
 export const OCI_REGISTRY_ERROR = "OCI_REGISTRY_ERROR";
-export const OCI_CREDENTIAL_HELPER_FAILED = "OCI_CREDENTIAL_HELPER_FAILED";
 
-export function digestMismatchError(what: string, expected: string, actual: string): OcxError {
+export function digestMismatchError(subject: string, expected: string, actual: string): OcxError {
   return new OcxError(
     OCI_DIGEST_MISMATCH,
-    `digest mismatch for ${what}: expected "${expected}", got "${actual}"`,
+    `digest mismatch for ${subject}: expected "${expected}", got "${actual}"`,
     {
       hint: "the registry or a proxy served different content; check the mirror, then retry",
       exitCode: ExitCode.dataError,
@@ -81,9 +80,50 @@ export function registryStatusError(action: string, status: number, detail: stri
   });
 }
 
-export function manifestInvalidError(what: string, detail: string): OcxError {
-  return new OcxError(OCI_MANIFEST_INVALID, `invalid manifest ${what}: ${detail}`, {
+export function manifestNotFoundError(reference: string, repository: string): OcxError {
+  return new OcxError(OCI_MANIFEST_NOT_FOUND, `manifest not found for "${reference}"`, {
+    hint: `check the tag; \`skopeo list-tags docker://${repository}\` lists the tags`,
+    exitCode: ExitCode.dataError,
+  });
+}
+
+export function blobNotFoundError(digest: string, repository: string): OcxError {
+  return new OcxError(OCI_BLOB_NOT_FOUND, `blob "${digest}" not found in "${repository}"`, {
+    hint: "the manifest references a blob the registry does not have; ask the publisher to push it again",
+    exitCode: ExitCode.dataError,
+  });
+}
+
+export function platformNotFoundError(platform: string, reference: string, available: string[]): OcxError {
+  const list = available.length > 0 ? available.join(", ") : "none";
+  return new OcxError(OCI_PLATFORM_NOT_FOUND, `no manifest for platform "${platform}" in "${reference}": available ${list}`, {
+    hint: "use a package built for this platform, or ask its publisher to add one",
+    exitCode: ExitCode.dataError,
+  });
+}
+
+export function manifestInvalidError(subject: string, detail: string): OcxError {
+  return new OcxError(OCI_MANIFEST_INVALID, `invalid manifest ${subject}: ${detail}`, {
     hint: "the registry served something that is not an OCI image manifest or image index; check the reference",
     exitCode: ExitCode.dataError,
   });
+}
+
+/** Builds the error for a response no caller handled, with the registry's own error text. */
+export async function responseError(action: string, response: Response): Promise<OcxError> {
+  const text = await response.text().catch(() => "");
+  return registryStatusError(action, response.status, summarizeErrorBody(text));
+}
+
+/** Pulls `code: message` pairs out of a distribution-spec error body. */
+function summarizeErrorBody(text: string): string {
+  try {
+    const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
+    const parts = (body.errors ?? []).map((error) => [error.code, error.message].filter(Boolean).join(": "));
+    if (parts.length > 0) return `(${parts.join("; ")})`;
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  const firstLine = text.split("\n", 1)[0]?.trim() ?? "";
+  return firstLine ? `(${firstLine.slice(0, 200)})` : "";
 }

@@ -2,10 +2,10 @@ import type { RegistryClient } from "./registry-client.ts";
 import type { Reference } from "./reference.ts";
 import type { Descriptor } from "./types.ts";
 import { sha256Digest } from "./digest.ts";
-import { digestMismatchError, registryStatusError } from "./errors.ts";
+import { digestMismatchError, registryStatusError, responseError } from "./errors.ts";
 import { formatReference } from "./reference.ts";
 
-/** Blob content: bytes in memory, or a file whose digest and size the caller already knows. */
+/** Blob content: bytes in memory, or a file whose digest and size the caller has computed. */
 export type BlobSource = Uint8Array | { path: string; digest: string; size: number };
 
 export interface PushBlobRequest {
@@ -28,32 +28,35 @@ export async function pushBlob(client: RegistryClient, request: PushBlobRequest)
   const descriptor: Descriptor = { mediaType, digest, size };
   if (await client.blobExists(registry, repository, digest)) return descriptor;
 
-  const opened = await client.request(registry, `/v2/${repository}/blobs/uploads/`, {
+  const opened = await client.request(registry, {
+    repository,
+    path: `/v2/${repository}/blobs/uploads/`,
     method: "POST",
     actions: "pull,push",
   });
   const location = opened.headers.get("location");
+  const action = `opening an upload for blob "${digest}" in "${registry}/${repository}"`;
+  if (opened.status !== 202) throw await responseError(action, opened);
   await opened.body?.cancel();
-  if (opened.status !== 202 || location === null) {
-    throw registryStatusError(`opening an upload for blob "${digest}" in "${registry}/${repository}"`, opened.status, location === null ? "(no Location header)" : "");
-  }
+  if (location === null) throw registryStatusError(action, opened.status, "(no Location header)");
 
   // The Location may carry its own query (upload state), so append the digest to it.
   const target = new URL(location, "http://placeholder");
   target.searchParams.set("digest", digest);
   const isAbsolute = /^[a-z][a-z0-9+.-]*:\/\//i.test(location);
   const uploadUrl = isAbsolute ? target.href : `${target.pathname}${target.search}`;
-  const uploaded = await client.request(registry, uploadUrl, {
+  const uploaded = await client.request(registry, {
+    repository,
+    path: uploadUrl,
     method: "PUT",
     actions: "pull,push",
     headers: { "content-type": "application/octet-stream", "content-length": String(size) },
     body: () => (isBytes ? data : Bun.file(data.path)),
   });
-  const detail = uploaded.ok ? "" : await uploaded.text().catch(() => "");
-  await uploaded.body?.cancel().catch(() => {});
   if (uploaded.status !== 201) {
-    throw registryStatusError(`uploading blob "${digest}" to "${registry}/${repository}"`, uploaded.status, detail.slice(0, 200));
+    throw await responseError(`uploading blob "${digest}" to "${registry}/${repository}"`, uploaded);
   }
+  await uploaded.body?.cancel();
   return descriptor;
 }
 
@@ -73,17 +76,17 @@ export async function pushManifest(client: RegistryClient, request: PushManifest
   }
 
   const target = reference.tag ?? digest;
-  const response = await client.request(reference.registry, `/v2/${reference.repository}/manifests/${target}`, {
+  const { registry, repository } = reference;
+  const response = await client.request(registry, {
+    repository,
+    path: `/v2/${repository}/manifests/${target}`,
     method: "PUT",
     actions: "pull,push",
     headers: { "content-type": mediaType },
     body: () => bytes,
   });
-  const detail = response.ok ? "" : await response.text().catch(() => "");
-  await response.body?.cancel().catch(() => {});
-  if (response.status !== 201) {
-    throw registryStatusError(`pushing manifest "${text}"`, response.status, detail.slice(0, 200));
-  }
+  if (response.status !== 201) throw await responseError(`pushing manifest "${text}"`, response);
+  await response.body?.cancel();
 
   const echoed = response.headers.get("docker-content-digest");
   if (echoed !== null && echoed !== "" && echoed !== digest) {

@@ -1,15 +1,14 @@
-import { ExitCode, OcxError } from "../error/index.ts";
 import { log, silentReporter, type Reporter } from "../report/reporter.ts";
 import { Authenticator } from "./auth.ts";
 import { readDockerCredentials, type Credentials } from "./docker-config.ts";
 import { digestLike, sha256Digest, verifyBlobStream } from "./digest.ts";
 import {
-  OCI_BLOB_NOT_FOUND,
-  OCI_MANIFEST_NOT_FOUND,
-  OCI_PLATFORM_NOT_FOUND,
+  blobNotFoundError,
   digestMismatchError,
   manifestInvalidError,
-  registryStatusError,
+  manifestNotFoundError,
+  platformNotFoundError,
+  responseError,
   unauthorizedError,
 } from "./errors.ts";
 import { manifestAcceptTypes } from "./media-types.ts";
@@ -50,8 +49,11 @@ export interface FetchedManifest {
   manifest: ImageManifest | ImageIndex;
 }
 
-/** What an HTTP exchange with a registry needs besides method and path. */
+/** One HTTP exchange with a repository of a registry. */
 export interface RegistryRequest {
+  repository: string;
+  /** A path such as `/v2/<name>/manifests/<tag>`, or an absolute upload URL. */
+  path: string;
   method?: string;
   headers?: Record<string, string>;
   /** A factory, so the body can be sent again after an authentication challenge. */
@@ -90,17 +92,16 @@ export class RegistryClient {
     const { registry, repository } = reference;
     const target = reference.digest ?? reference.tag ?? "latest";
     const text = formatReference(reference);
-    const response = await this.request(registry, `/v2/${repository}/manifests/${target}`, {
+    const response = await this.request(registry, {
+      repository,
+      path: `/v2/${repository}/manifests/${target}`,
       headers: { accept: manifestAcceptTypes.join(", ") },
     });
     if (response.status === 404) {
       await response.body?.cancel();
-      throw new OcxError(OCI_MANIFEST_NOT_FOUND, `manifest not found for "${text}"`, {
-        hint: "check the repository and tag; list tags with `skopeo list-tags docker://" + `${registry}/${repository}\``,
-        exitCode: ExitCode.dataError,
-      });
+      throw manifestNotFoundError(text, `${registry}/${repository}`);
     }
-    if (!response.ok) throw await statusError(`fetching manifest "${text}"`, response);
+    if (!response.ok) throw await responseError(`fetching manifest "${text}"`, response);
 
     const bytes = await readLimited(response, MAX_MANIFEST_BYTES, `manifest "${text}"`);
     const digest = verifyManifestDigest(bytes, reference, response.headers.get("docker-content-digest"));
@@ -115,17 +116,13 @@ export class RegistryClient {
     platform: Platform,
   ): Promise<FetchedManifest & { manifest: ImageManifest; indexDigest?: string }> {
     const fetched = await this.getManifest(reference);
+    const text = formatReference(reference);
     if (!("manifests" in fetched.manifest)) return { ...fetched, manifest: fetched.manifest };
 
     const index = fetched.manifest;
     const entry = selectPlatform(index, platform);
     if (!entry) {
-      const available = listPlatforms(index);
-      throw new OcxError(
-        OCI_PLATFORM_NOT_FOUND,
-        `no manifest for platform "${formatPlatform(platform)}" in "${formatReference(reference)}": available ${available.length ? available.join(", ") : "none"}`,
-        { hint: "use a package built for this platform, or ask its publisher to add one", exitCode: ExitCode.dataError },
-      );
+      throw platformNotFoundError(formatPlatform(platform), text, listPlatforms(index));
     }
 
     const child = await this.getManifest({ ...reference, tag: undefined, digest: entry.digest });
@@ -133,7 +130,7 @@ export class RegistryClient {
       throw manifestInvalidError(`"${entry.digest}"`, "an image index entry points to another image index");
     }
     if (child.bytes.byteLength !== entry.size) {
-      throw manifestInvalidError(`"${entry.digest}"`, `index entry says ${entry.size} bytes, registry returned ${child.bytes.byteLength}`);
+      throw manifestInvalidError(`"${entry.digest}"`, `size mismatch: the index entry has size ${entry.size}, the registry returned ${child.bytes.byteLength} bytes`);
     }
     return { ...child, manifest: child.manifest, indexDigest: fetched.digest };
   }
@@ -145,15 +142,13 @@ export class RegistryClient {
    * OCI_DIGEST_MISMATCH or OCI_BLOB_SIZE_MISMATCH at the end.
    */
   async fetchBlob(registry: string, repository: string, descriptor: Descriptor): Promise<ReadableStream<Uint8Array>> {
-    const response = await this.request(registry, `/v2/${repository}/blobs/${descriptor.digest}`);
+    const path = `/v2/${repository}/blobs/${descriptor.digest}`;
+    const response = await this.request(registry, { repository, path });
     if (response.status === 404) {
       await response.body?.cancel();
-      throw new OcxError(OCI_BLOB_NOT_FOUND, `blob "${descriptor.digest}" not found in "${registry}/${repository}"`, {
-        hint: "the manifest references a blob the registry no longer has; ask the publisher to push it again",
-        exitCode: ExitCode.dataError,
-      });
+      throw blobNotFoundError(descriptor.digest, `${registry}/${repository}`);
     }
-    if (!response.ok) throw await statusError(`fetching blob "${descriptor.digest}"`, response);
+    if (!response.ok) throw await responseError(`fetching blob "${descriptor.digest}"`, response);
 
     const reference = `${registry}/${repository}@${descriptor.digest}`;
     const { digest, size } = descriptor;
@@ -176,15 +171,15 @@ export class RegistryClient {
   /** Checks for a blob with HEAD, falling back to GET when HEAD is not allowed (405). */
   async blobExists(registry: string, repository: string, digest: string): Promise<boolean> {
     const path = `/v2/${repository}/blobs/${digest}`;
-    let response = await this.request(registry, path, { method: "HEAD" });
+    let response = await this.request(registry, { repository, path, method: "HEAD" });
     if (response.status === 405) {
       log(this.#reporter, "debug", "HEAD not allowed, checking the blob with GET", { registry, digest });
-      response = await this.request(registry, path);
+      response = await this.request(registry, { repository, path });
     }
     await response.body?.cancel();
     if (response.ok) return true;
     if (response.status === 404) return false;
-    throw await statusError(`checking blob "${digest}"`, response);
+    throw await responseError(`checking blob "${digest}"`, response);
   }
 
   /** Uploads a blob unless the registry has it already; a file source is streamed from disk. */
@@ -198,20 +193,20 @@ export class RegistryClient {
   }
 
   /**
-   * Sends one request to `registry`, answering a 401 challenge once. The
+   * Sends one request to `registry`, responding to a 401 challenge once. The
    * `Authorization` value goes only to the registry's own origin.
    */
-  async request(registry: string, pathOrUrl: string, request: RegistryRequest = {}): Promise<Response> {
+  async request(registry: string, request: RegistryRequest): Promise<Response> {
     const origin = registryOrigin(registry, this.#isInsecure(registry));
-    const url = new URL(pathOrUrl, origin);
-    const scope = `repository:${repositoryOf(url.pathname)}:${request.actions ?? "pull"}`;
+    const url = new URL(request.path, origin);
+    const scope = `repository:${request.repository}:${request.actions ?? "pull"}`;
 
     let response = await this.#send(url, origin, request, this.#authenticator.cached(registry, scope));
     if (response.status !== 401) return response;
 
     const challenge = response.headers.get("www-authenticate");
     await response.body?.cancel();
-    const authorization = await this.#authenticator.answer(registry, scope, challenge);
+    const authorization = await this.#authenticator.respondToChallenge(registry, scope, challenge);
     response = await this.#send(url, origin, request, authorization);
     if (response.status === 401) {
       await response.body?.cancel();
@@ -232,12 +227,6 @@ export class RegistryClient {
       }),
     });
   }
-}
-
-/** Extracts `<name>` from `/v2/<name>/(manifests|blobs|tags)/...`. */
-function repositoryOf(pathname: string): string {
-  const match = /^\/v2\/(.+?)\/(?:manifests|blobs|tags)\//.exec(pathname);
-  return match?.[1] ?? "";
 }
 
 /**
@@ -263,11 +252,11 @@ function verifyManifestDigest(bytes: Uint8Array, reference: Reference, header: s
   return digest;
 }
 
-async function readLimited(response: Response, limit: number, what: string): Promise<Uint8Array> {
+async function readLimited(response: Response, limit: number, subject: string): Promise<Uint8Array> {
   const declared = Number(response.headers.get("content-length") ?? "0");
   if (declared > limit) {
     await response.body?.cancel();
-    throw manifestInvalidError(what, `${declared} bytes is more than the ${limit}-byte limit`);
+    throw manifestInvalidError(subject, `${declared} bytes is more than the ${limit}-byte limit`);
   }
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -278,27 +267,9 @@ async function readLimited(response: Response, limit: number, what: string): Pro
     total += value.byteLength;
     if (total > limit) {
       await reader.cancel().catch(() => {});
-      throw manifestInvalidError(what, `more than the ${limit}-byte limit`);
+      throw manifestInvalidError(subject, `more than the ${limit}-byte limit`);
     }
     chunks.push(value);
   }
   return new Uint8Array(Buffer.concat(chunks));
-}
-
-async function statusError(action: string, response: Response): Promise<OcxError> {
-  const text = await response.text().catch(() => "");
-  return registryStatusError(action, response.status, summarizeErrorBody(text));
-}
-
-/** Pulls `code: message` pairs out of a distribution-spec error body. */
-function summarizeErrorBody(text: string): string {
-  try {
-    const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
-    const parts = (body.errors ?? []).map((error) => [error.code, error.message].filter(Boolean).join(": "));
-    if (parts.length > 0) return `(${parts.join("; ")})`;
-  } catch {
-    // not JSON: fall through to the raw text
-  }
-  const firstLine = text.split("\n", 1)[0]?.trim() ?? "";
-  return firstLine ? `(${firstLine.slice(0, 200)})` : "";
 }

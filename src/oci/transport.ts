@@ -25,7 +25,11 @@ export function hostPortOf(url: URL): string {
 
 export interface SendOptions {
   fetch: typeof fetch;
-  /** Bounds connecting and receiving the headers, not reading the body. */
+  /**
+   * Bounds connecting and receiving the headers, in ms.
+   * NOTE: reading the body has no timeout, so a registry that stalls
+   * mid-body blocks the caller until the connection drops.
+   */
   timeoutMs: number;
   /** Headers for a given URL; called again after a redirect to another origin. */
   headersFor: (url: URL) => Promise<Record<string, string>>;
@@ -80,7 +84,7 @@ function toNetworkError(url: URL, error: unknown, isTimeout: boolean, timeoutMs:
   if (isTimeout) return unreachableError(hostPort, `no response within ${timeoutMs} ms`, error);
 
   const code = (error as { code?: unknown })?.code;
-  // Bun reports EPROTO when the peer answers a TLS ClientHello with non-TLS
+  // Bun reports EPROTO when the peer responds to a TLS ClientHello with non-TLS
   // bytes, which is what a plain HTTP server does.
   if (url.protocol === "https:" && code === "EPROTO") {
     return plainHttpToHttpsError(url.host, error);

@@ -47,7 +47,7 @@ export function parseWwwAuthenticate(header: string): ParseResult<AuthChallenge[
   return { ok: true, value: challenges };
 }
 
-/** A parameter starts with `token BWS "="`; anything else starts the next challenge. */
+/** Reports whether a parameter (`token BWS "="`) follows, rather than the next challenge. */
 function isParamAhead(scanner: Scanner): boolean {
   const saved = scanner.position;
   const name = scanner.token();

@@ -20,7 +20,7 @@ export type FaultHandler = (request: Request, url: URL) => Response | Promise<Re
 
 /**
  * Starts a tiny HTTP server on a free loopback port that records every
- * request and answers with `handler`. Tests use it for faults a real
+ * request and responds with `handler`. Tests use it for faults a real
  * registry does not produce: odd challenges, missing or wrong digest
  * headers, strict Accept checks, oversized or slow bodies.
  */
@@ -63,9 +63,9 @@ export class FakeContent {
 export interface ServeOptions {
   /** Value for Docker-Content-Digest; null leaves the header out. Default: the real digest. */
   digestHeader?: (digest: string) => string | null;
-  /** Answer 404 MANIFEST_UNKNOWN when Accept does not list the stored media type. */
+  /** Respond with 404 MANIFEST_UNKNOWN when Accept does not list the stored media type. */
   isStrictAccept?: boolean;
-  /** Answer HEAD with 405, as some proxies do. */
+  /** Respond to HEAD with 405, as some proxies do. */
   isHeadRejected?: boolean;
 }
 
@@ -108,7 +108,7 @@ export interface CountingBody {
 }
 
 /**
- * A body that yields `chunkSize`-byte chunks of zeros up to `total` bytes,
+ * Creates a body that yields `chunkSize`-byte chunks of zeros up to `total` bytes,
  * counting what the server pulled, so a test can show the client stopped
  * reading early.
  */

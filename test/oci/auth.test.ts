@@ -25,7 +25,7 @@ interface BearerRegistryOptions {
 }
 
 /**
- * A registry that challenges with `challenge`, issues token "T" at `/token`
+ * Starts a registry that challenges with `challenge`, issues token "T" at `/token`
  * only for service `reg.test` and the exact scope, and serves content only
  * with `Bearer T`.
  */
@@ -201,7 +201,7 @@ describe("Authenticator", () => {
     });
     const challenge = `Bearer realm="${server.url}/token",service="reg.test"`;
 
-    const first = await authenticator.answer(server.host, SCOPE, challenge);
+    const first = await authenticator.respondToChallenge(server.host, SCOPE, challenge);
     clock += 50_000;
     const cachedBeforeExpiry = authenticator.cached(server.host, SCOPE);
     clock += 10_000;
@@ -223,7 +223,7 @@ describe("Authenticator", () => {
       requestHeaders: async () => undefined,
     });
 
-    await authenticator.answer(server.host, "repository:a:pull", `Bearer realm="${server.url}/token"`);
+    await authenticator.respondToChallenge(server.host, "repository:a:pull", `Bearer realm="${server.url}/token"`);
 
     expect(authenticator.cached(server.host, "repository:a:pull")).toBe("Bearer T");
     expect(authenticator.cached(server.host, "repository:b:pull")).toBeUndefined();

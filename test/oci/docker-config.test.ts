@@ -19,7 +19,7 @@ beforeEach(async () => {
   helperLog = join(directory, "helper.log");
   await mkdir(bin);
   await mkdir(join(directory, "dc"));
-  // Answers only for reg.test:5443 and logs every call with its stdin.
+  // Prints credentials only for reg.test:5443 and logs every call with its stdin.
   await writeHelper(bin, "fake", [
     'server=$(cat)',
     `echo "$0 $1 $server" >> ${helperLog}`,

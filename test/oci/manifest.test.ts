@@ -7,32 +7,36 @@ const descriptor = { mediaType: MediaType.empty, digest: `sha256:${"a".repeat(64
 const manifest = { schemaVersion: 2, config: descriptor, layers: [] };
 const index = { schemaVersion: 2, manifests: [{ ...descriptor, platform: { os: "linux", architecture: "amd64" } }] };
 
+/** Parses `json`, failing the test when the parser rejects it. */
 function parse(json: unknown, contentType: string | null = null) {
-  return parseManifest(encoder.encode(JSON.stringify(json)), contentType);
+  const result = parseManifest(encoder.encode(JSON.stringify(json)), contentType);
+  if (!result.ok) throw new Error(`parse failed: ${result.reason}`);
+  return result.value;
 }
 
 describe("parseManifest", () => {
   test("prefers the body mediaType over Content-Type", () => {
-    const result = parse({ ...index, mediaType: MediaType.imageIndex }, MediaType.imageManifest);
+    const parsed = parse({ ...index, mediaType: MediaType.imageIndex }, MediaType.imageManifest);
 
-    expect(result.ok && result.value.kind).toBe("index");
+    expect(parsed.kind).toBe("index");
   });
 
-  test.each([
+  test.each<[string, object, "index" | "manifest"]>([
     [MediaType.imageManifest, manifest, "manifest"],
     [MediaType.dockerManifest, manifest, "manifest"],
     [MediaType.imageIndex, index, "index"],
     [MediaType.dockerManifestList, index, "index"],
   ])("reads Content-Type %s", (contentType, body, kind) => {
-    const result = parse(body, `${contentType}; charset=utf-8`);
+    const parsed = parse(body, `${contentType}; charset=utf-8`);
 
-    expect(result.ok && result.value).toMatchObject({ kind, mediaType: contentType });
+    expect(parsed.kind).toBe(kind);
+    expect(parsed.mediaType).toBe(contentType);
   });
 
   test("guesses from the shape without any media type", () => {
-    const result = parse(index, "application/json");
+    const parsed = parse(index, "application/json");
 
-    expect(result.ok && result.value.mediaType).toBe(MediaType.imageIndex);
+    expect(parsed.mediaType).toBe(MediaType.imageIndex);
   });
 
   test.each([
@@ -46,6 +50,6 @@ describe("parseManifest", () => {
     const result = parseManifest(encoder.encode(text), null);
 
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.reason).toContain(reason);
+    expect(result.ok ? "" : result.reason).toContain(reason);
   });
 });

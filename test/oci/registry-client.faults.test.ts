@@ -67,15 +67,15 @@ describe("RegistryClient manifest digests", () => {
 
   test("rejects a body that does not match the pinned digest", async () => {
     const content = new FakeContent();
-    const wanted = sha256Digest(encoder.encode("the manifest we pinned"));
+    const pinned = sha256Digest(encoder.encode("the manifest we pinned"));
     const other = imageManifest(content, "other");
-    content.manifests.set(wanted, { bytes: encoder.encode(JSON.stringify(other)), mediaType: MediaType.imageManifest });
-    const server = serve(content, { digestHeader: () => wanted });
+    content.manifests.set(pinned, { bytes: encoder.encode(JSON.stringify(other)), mediaType: MediaType.imageManifest });
+    const server = serve(content, { digestHeader: () => pinned });
 
-    const failure = client.getManifest(parseReference(`${server.host}/team/tool@${wanted}`));
+    const failure = client.getManifest(parseReference(`${server.host}/team/tool@${pinned}`));
 
     await expect(failure).rejects.toMatchObject({ code: OCI_DIGEST_MISMATCH });
-    await expect(failure).rejects.toThrow(wanted);
+    await expect(failure).rejects.toThrow(pinned);
   });
 
   test("never sends HEAD for a manifest", async () => {

@@ -135,17 +135,17 @@ describe("RegistryClient scheme selection", () => {
         : new Response(null, { status: 401, headers: { "www-authenticate": 'Basic realm="r"' } }),
     );
     servers.push(server);
-    const asked: string[] = [];
+    const lookups: string[] = [];
     const client = new RegistryClient({
       credentials: async (registry) => {
-        asked.push(registry);
+        lookups.push(registry);
         return { username: "u", password: "p" };
       },
     });
 
     await client.getManifest(parseReference(`${server.host}/team/tool:1.0`));
 
-    expect(asked).toEqual([server.host]);
+    expect(lookups).toEqual([server.host]);
   });
 });
 

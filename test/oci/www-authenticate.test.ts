@@ -4,6 +4,13 @@ import { parseWwwAuthenticate } from "../../src/oci/www-authenticate.ts";
 const REALM = "http://127.0.0.1:5000/token";
 const SCOPE = "repository:team/tool:pull,push";
 
+/** Parses `header`, failing the test when the parser rejects it. */
+function challengesOf(header: string) {
+  const result = parseWwwAuthenticate(header);
+  if (!result.ok) throw new Error(`parse failed: ${result.reason}`);
+  return result.value;
+}
+
 describe("parseWwwAuthenticate", () => {
   test.each([
     ["compact", `Bearer realm="${REALM}",service="reg.test",scope="${SCOPE}"`],
@@ -24,9 +31,9 @@ describe("parseWwwAuthenticate", () => {
   });
 
   test("reads the extra error parameter", () => {
-    const result = parseWwwAuthenticate(`Bearer realm="r",error="insufficient_scope"`);
+    const challenges = challengesOf(`Bearer realm="r",error="insufficient_scope"`);
 
-    expect(result.ok && result.value[0]?.params.error).toBe("insufficient_scope");
+    expect(challenges[0]?.params.error).toBe("insufficient_scope");
   });
 
   test("splits several challenges", () => {
@@ -40,21 +47,19 @@ describe("parseWwwAuthenticate", () => {
   });
 
   test("unescapes quoted pairs", () => {
-    const result = parseWwwAuthenticate(String.raw`Bearer realm="a\"b\\c"`);
+    const challenges = challengesOf(String.raw`Bearer realm="a\"b\\c"`);
 
-    expect(result.ok && result.value[0]?.params.realm).toBe(String.raw`a"b\c`);
+    expect(challenges[0]?.params.realm).toBe(String.raw`a"b\c`);
   });
 
   test("lowercases parameter names", () => {
-    const result = parseWwwAuthenticate(`Bearer Realm="r", SERVICE="s"`);
+    const challenges = challengesOf(`Bearer Realm="r", SERVICE="s"`);
 
-    expect(result.ok && result.value[0]?.params).toEqual({ realm: "r", service: "s" });
+    expect(challenges[0]?.params).toEqual({ realm: "r", service: "s" });
   });
 
   test("accepts a scheme without parameters", () => {
-    const result = parseWwwAuthenticate("Basic");
-
-    expect(result.ok && result.value).toEqual([{ scheme: "basic", params: {} }]);
+    expect(challengesOf("Basic")).toEqual([{ scheme: "basic", params: {} }]);
   });
 
   test("rejects an unterminated quoted value", () => {
