@@ -49,9 +49,11 @@ export function applyTransform(
 /** Plugins are plain JavaScript, so their values are checked at run time. */
 function checkValue(pluginName: string, key: string, value: unknown): void {
   if (value === undefined || typeof value === "string") return;
+
+  const received = value === null ? "null" : typeof value;
   throw new OcxError(
     ENV_TRANSFORM_INVALID,
-    `invalid environment change from plugin "${pluginName}": ${key} is ${value === null ? "null" : typeof value}, expected a string or undefined`,
+    `invalid environment change from plugin "${pluginName}": ${key} is ${received}, expected a string or undefined`,
     {
       hint: `fix transformEnv in plugin "${pluginName}" to return strings, or undefined to unset`,
       exitCode: ExitCode.dataError,

@@ -33,10 +33,14 @@ export function renderEnv(shell: ShellName, script: ShellScript): string {
   for (const { key, value } of script.set) {
     checkName(key);
     if (value.includes("\u0000")) {
-      throw new OcxError(SHELL_VARIABLE_INVALID, `invalid value of variable "${key}": it contains a NUL byte`, {
-        hint: "environment variables cannot hold NUL bytes; fix the package metadata that sets it",
-        exitCode: ExitCode.dataError,
-      });
+      throw new OcxError(
+        SHELL_VARIABLE_INVALID,
+        `invalid value of variable "${key}": it contains a NUL byte`,
+        {
+          hint: "environment variables cannot contain NUL bytes; fix the package metadata that sets it",
+          exitCode: ExitCode.dataError,
+        },
+      );
     }
   }
   for (const key of script.unset) checkName(key);

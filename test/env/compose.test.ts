@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 
 import { composeEnv, type ComposeInput, type EnvEntry } from "../../src/env/compose.ts";
+import { PackageGraph } from "../../src/graph/graph.ts";
 
 function pkg(id: string, entries: EnvEntry[]): ComposeInput {
   return { id, role: "package", entries };
@@ -167,5 +168,21 @@ describe("composeEnv", () => {
 
   test("returns no unset keys", () => {
     expect(composeEnv(walk, {}).unset).toEqual([]);
+  });
+
+  test.each([
+    ["a first", ["r/team/a:1.0", "r/team/b:1.0"]],
+    ["b first", ["r/team/b:1.0", "r/team/a:1.0"]],
+  ])("graph order fixes PATH with %s", (_name, roots) => {
+    const graph = new PackageGraph();
+    for (const root of [...roots, "r/team/dep:1.0"]) graph.addNode(root);
+    graph.addEdge({ from: "r/team/a:1.0", to: "r/team/dep:1.0", kind: "dependency" });
+    const result = graph.order();
+    if (!result.ok) throw result.error;
+
+    const byId = new Map(walk.map((input) => [input.id, input]));
+    const order = result.order.map((id) => byId.get(id) as ComposeInput);
+    const env = composeEnv(order, { PATH: "/usr/bin:/bin" }).env;
+    expect(env.PATH).toBe(`${A}/bin:${A}/sbin:${DEP}/bin:${B}/bin:/usr/bin:/bin`);
   });
 });

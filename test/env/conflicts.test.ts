@@ -1,13 +1,17 @@
 import { describe, expect, test } from "bun:test";
 
-import { composeEnv, type ComposeInput } from "../../src/env/compose.ts";
+import { composeEnv, type ComposeInput, type EnvEntry } from "../../src/env/compose.ts";
 
 const JDK17 = "r/team/jdk17:1";
 const JDK21 = "r/team/jdk21:1";
 const CA = "r/corp/ca:1";
 
-function constant(key: string, value: string) {
-  return { key, type: "constant" as const, value };
+function constant(key: string, value: string): EnvEntry {
+  return { key, type: "constant", value };
+}
+
+function pkg(id: string, entries: EnvEntry[]): ComposeInput {
+  return { id, role: "package", entries };
 }
 
 const jdk17: ComposeInput = {
@@ -15,7 +19,7 @@ const jdk17: ComposeInput = {
   role: "package",
   entries: [constant("JAVA_HOME", "/jdk17"), constant("SSL_CERT_FILE", "/jdk17/cacerts.pem")],
 };
-const jdk21: ComposeInput = { id: JDK21, role: "package", entries: [constant("JAVA_HOME", "/jdk21")] };
+const jdk21 = pkg(JDK21, [constant("JAVA_HOME", "/jdk21")]);
 const ca: ComposeInput = {
   id: CA,
   role: "companion",
@@ -77,14 +81,14 @@ describe("ConflictTracker", () => {
   });
 
   test("package overriding companion warns", () => {
-    const late: ComposeInput = { id: "r/z:1", role: "package", entries: [constant("SSL_CERT_FILE", "/z")] };
+    const late = pkg("r/z:1", [constant("SSL_CERT_FILE", "/z")]);
     const conflicts = composeEnv([ca, late], {}).conflicts;
     expect(conflicts.find((item) => item.key === "SSL_CERT_FILE")?.level).toBe("warn");
   });
 
   test("constant replacing path entries warns", () => {
-    const adds: ComposeInput = { id: "a", role: "package", entries: [{ key: "PATH", type: "path", value: "/a" }] };
-    const sets: ComposeInput = { id: "b", role: "package", entries: [constant("PATH", "/b")] };
+    const adds = pkg("a", [{ key: "PATH", type: "path", value: "/a" }]);
+    const sets = pkg("b", [constant("PATH", "/b")]);
     const conflicts = composeEnv([adds, sets], { PATH: "/bin" }).conflicts;
     expect(conflicts).toEqual([
       {
@@ -102,7 +106,7 @@ describe("ConflictTracker", () => {
   });
 
   test("three setters give one conflict", () => {
-    const jdk22: ComposeInput = { id: "r/team/jdk22:1", role: "package", entries: [constant("JAVA_HOME", "/jdk22")] };
+    const jdk22 = pkg("r/team/jdk22:1", [constant("JAVA_HOME", "/jdk22")]);
     const conflicts = composeEnv([jdk17, jdk21, jdk22], {}).conflicts;
     expect(conflicts).toHaveLength(1);
     expect(conflicts[0]?.ids).toEqual([JDK17, JDK21, "r/team/jdk22:1"]);

@@ -17,7 +17,9 @@ describe("applyTransform", () => {
     const result = applyTransform(composed, "corp", { JAVA_TOOL_OPTIONS: "-Dx=1" });
     expect(result.env.JAVA_TOOL_OPTIONS).toBe("-Dx=1");
     expect(result.changed).toEqual(["JAVA_HOME", "JAVA_TOOL_OPTIONS"]);
-    expect(result.origins.JAVA_TOOL_OPTIONS).toEqual([{ id: "corp", role: "plugin", action: "set" }]);
+    expect(result.origins.JAVA_TOOL_OPTIONS).toEqual([
+      { id: "corp", role: "plugin", action: "set" },
+    ]);
   });
 
   test("appends plugin after package origin", () => {

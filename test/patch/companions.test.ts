@@ -69,7 +69,9 @@ describe("companionsFor", () => {
   test("deduplicates implicit latest tag", () => {
     const descriptor: PatchDescriptor = {
       version: 1,
-      rules: [{ match: "*", packages: ["corp.example/ca", "corp.example/ca:latest"], required: true }],
+      rules: [
+        { match: "*", packages: ["corp.example/ca", "corp.example/ca:latest"], required: true },
+      ],
     };
     const companions = companionsFor([{ source: "s", descriptor }], parseReference("ocx.sh/x:1"));
     expect(companions.map((companion) => companion.reference)).toEqual(["corp.example/ca"]);

@@ -54,7 +54,8 @@ describe("renderEnv", () => {
   });
 
   test("keeps other fish variables whole", () => {
-    const output = renderEnv("fish", { set: [{ key: "LD_LIBRARY_PATH", value: "/a:/b" }], unset: [] });
+    const set = [{ key: "LD_LIBRARY_PATH", value: "/a:/b" }];
+    const output = renderEnv("fish", { set, unset: [] });
     expect(output).toBe("set -gx -- LD_LIBRARY_PATH '/a:/b'\n");
   });
 
@@ -83,7 +84,8 @@ describe("renderEnv", () => {
   });
 
   test("rejects NUL in value", () => {
-    const error = failure(() => renderEnv("zsh", { set: [{ key: "A", value: "a\u0000b" }], unset: [] }));
+    const set = [{ key: "A", value: "a\u0000b" }];
+    const error = failure(() => renderEnv("zsh", { set, unset: [] }));
     expect(error.message).toBe('invalid value of variable "A": it contains a NUL byte');
     expect(error.code).toBe(SHELL_VARIABLE_INVALID);
   });

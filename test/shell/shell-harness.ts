@@ -58,11 +58,17 @@ export function quotingScript(dir: string): ShellScript {
 
 // Each shell evals the script under its strictest option for unset
 // variables, then prints the environment NUL-separated so newlines survive.
+const EVAL_AND_PRINT = 'eval "$(/usr/bin/cat "$OCX_TEST_SCRIPT")"; /usr/bin/env -0';
 const COMMANDS: Record<ShellName, string[]> = {
-  bash: ["/usr/bin/bash", "--norc", "--noprofile", "-c", 'set -eu; eval "$(/usr/bin/cat "$OCX_TEST_SCRIPT")"; /usr/bin/env -0'],
-  zsh: ["/usr/bin/zsh", "-f", "-c", 'setopt nounset errexit; eval "$(/usr/bin/cat "$OCX_TEST_SCRIPT")"; /usr/bin/env -0'],
-  posix: ["/usr/bin/dash", "-c", 'set -eu; eval "$(/usr/bin/cat "$OCX_TEST_SCRIPT")"; /usr/bin/env -0'],
-  fish: ["/usr/bin/fish", "--no-config", "-c", "/usr/bin/cat $OCX_TEST_SCRIPT | source; and /usr/bin/env -0"],
+  bash: ["/usr/bin/bash", "--norc", "--noprofile", "-c", `set -eu; ${EVAL_AND_PRINT}`],
+  zsh: ["/usr/bin/zsh", "-f", "-c", `setopt nounset errexit; ${EVAL_AND_PRINT}`],
+  posix: ["/usr/bin/dash", "-c", `set -eu; ${EVAL_AND_PRINT}`],
+  fish: [
+    "/usr/bin/fish",
+    "--no-config",
+    "-c",
+    "/usr/bin/cat $OCX_TEST_SCRIPT | source; and /usr/bin/env -0",
+  ],
 };
 
 export interface ShellRun {
@@ -72,7 +78,10 @@ export interface ShellRun {
   exitCode: number;
 }
 
-/** Renders the quoting script for `shell`, runs it in the real shell and reads back the environment. */
+/**
+ * Renders the quoting script for `shell`, runs it in the real shell and
+ * reads back the environment.
+ */
 export async function runQuotingScript(shell: ShellName): Promise<ShellRun> {
   const dir = await mkdtemp(join(tmpdir(), `ocx-shell-${shell}-`));
   const scriptPath = join(dir, "script");
