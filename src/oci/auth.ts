@@ -8,8 +8,9 @@ import { parseWwwAuthenticate, type AuthChallenge } from "./www-authenticate.ts"
 /** The distribution spec's default when a token response has no `expires_in`. */
 const DEFAULT_TOKEN_LIFETIME_SECONDS = 60;
 /**
- * Refresh a little early so a token does not expire between check and use;
- * at most half the lifetime, so short-lived tokens are still reused.
+ * Tokens count as expired this early, so one does not expire between check
+ * and use. The margin is at most half the lifetime, so short-lived tokens
+ * are still reused.
  */
 const EXPIRY_MARGIN_MS = 5_000;
 
@@ -29,10 +30,10 @@ export interface AuthenticatorOptions {
 }
 
 /**
- * Responds to registry authentication challenges and caches the resulting `Authorization`
- * values per registry and scope. Values are only handed out for the
- * registry they were issued for; the caller attaches them to requests to
- * that registry's origin and nowhere else.
+ * Responds to registry authentication challenges and caches the resulting
+ * `Authorization` values per registry and scope. A value is only returned
+ * for the registry it was issued for, and the caller attaches it to
+ * requests to that registry's origin and nowhere else.
  */
 export class Authenticator {
   readonly #options: AuthenticatorOptions;

@@ -111,6 +111,12 @@ function decodeAuthField(auth: string): Credentials | undefined {
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+/**
+ * Bounds a credential helper run, so a hung helper cannot stall a pull.
+ * Chosen to leave time for an interactive keychain unlock prompt.
+ */
+const HELPER_TIMEOUT_MS = 60_000;
+
 const HelperOutputSchema = v.object({ Username: v.string(), Secret: v.string() });
 
 /**
@@ -130,6 +136,7 @@ async function runCredentialHelper(
     child = Bun.spawn([command, "get"], {
       env,
       stdin: new TextEncoder().encode(serverUrl),
+      timeout: HELPER_TIMEOUT_MS,
       stdout: "pipe",
       stderr: "pipe",
     });
@@ -143,6 +150,12 @@ async function runCredentialHelper(
     new Response(child.stderr).text(),
     child.exited,
   ]);
+  if (child.signalCode !== null) {
+    log(reporter, "warn", `credential helper "${command}" timed out after ${HELPER_TIMEOUT_MS} ms`, {
+      registry: serverUrl,
+    });
+    return undefined;
+  }
   if (exitCode !== 0) {
     const isNotFound = /credentials not found/i.test(stdout + stderr);
     if (!isNotFound) {

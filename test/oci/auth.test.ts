@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { Authenticator } from "../../src/oci/auth.ts";
-import { OCI_UNAUTHORIZED } from "../../src/oci/errors.ts";
+import { Authenticator, type AuthenticatorOptions } from "../../src/oci/auth.ts";
+import { OCI_REGISTRY_ERROR, OCI_UNAUTHORIZED } from "../../src/oci/errors.ts";
 import { MediaType } from "../../src/oci/media-types.ts";
 import { parseReference } from "../../src/oci/reference.ts";
 import { RegistryClient } from "../../src/oci/registry-client.ts";
@@ -186,19 +186,23 @@ describe("RegistryClient bearer authentication", () => {
   });
 });
 
+function makeAuthenticator(overrides: Partial<AuthenticatorOptions> = {}): Authenticator {
+  return new Authenticator({
+    credentials: async () => undefined,
+    isInsecure: () => true,
+    reporter: new RecordingReporter(),
+    send: { fetch, timeoutMs: 5_000 },
+    requestHeaders: async () => undefined,
+    ...overrides,
+  });
+}
+
 describe("Authenticator", () => {
   test("fetches a new token after expires_in", async () => {
     const server = startFaultRegistry(() => Response.json({ token: "T", expires_in: 60 }));
     servers.push(server);
     let clock = 1_000_000;
-    const authenticator = new Authenticator({
-      credentials: async () => undefined,
-      isInsecure: () => true,
-      reporter: new RecordingReporter(),
-      send: { fetch, timeoutMs: 5_000 },
-      requestHeaders: async () => undefined,
-      now: () => clock,
-    });
+    const authenticator = makeAuthenticator({ now: () => clock });
     const challenge = `Bearer realm="${server.url}/token",service="reg.test"`;
 
     const first = await authenticator.respondToChallenge(server.host, SCOPE, challenge);
@@ -215,17 +219,45 @@ describe("Authenticator", () => {
   test("keeps tokens apart per scope", async () => {
     const server = startFaultRegistry(() => Response.json({ token: "T", expires_in: 60 }));
     servers.push(server);
-    const authenticator = new Authenticator({
-      credentials: async () => undefined,
-      isInsecure: () => true,
-      reporter: new RecordingReporter(),
-      send: { fetch, timeoutMs: 5_000 },
-      requestHeaders: async () => undefined,
-    });
+    const authenticator = makeAuthenticator();
 
     await authenticator.respondToChallenge(server.host, "repository:a:pull", `Bearer realm="${server.url}/token"`);
 
     expect(authenticator.cached(server.host, "repository:a:pull")).toBe("Bearer T");
     expect(authenticator.cached(server.host, "repository:b:pull")).toBeUndefined();
+  });
+
+  test("withholds credentials from a plain HTTP realm", async () => {
+    const server = startFaultRegistry(() => Response.json({ token: "T" }));
+    servers.push(server);
+    const reporter = new RecordingReporter();
+    const authenticator = makeAuthenticator({
+      credentials: async () => ({ username: "u", password: "p" }),
+      isInsecure: () => false,
+      reporter,
+    });
+
+    await authenticator.respondToChallenge("reg.test:443", SCOPE, `Bearer realm="${server.url}/token"`);
+
+    expect(server.requests[0]?.headers.get("authorization")).toBeNull();
+    expect(reporter.messages("warn")).toEqual([`not sending credentials to plain HTTP token realm "${server.url}"`]);
+  });
+
+  test("treats a failing token realm as retryable", async () => {
+    const server = startFaultRegistry(() => new Response("down", { status: 503 }));
+    servers.push(server);
+    const authenticator = makeAuthenticator();
+
+    const failure = authenticator.respondToChallenge(server.host, SCOPE, `Bearer realm="${server.url}/token"`);
+
+    await expect(failure).rejects.toMatchObject({ code: OCI_REGISTRY_ERROR, exitCode: 75 });
+  });
+
+  test("rejects a challenge without a realm", async () => {
+    const authenticator = makeAuthenticator();
+
+    const failure = authenticator.respondToChallenge("reg.test:5000", SCOPE, 'Bearer service="s"');
+
+    await expect(failure).rejects.toMatchObject({ code: OCI_UNAUTHORIZED });
   });
 });
