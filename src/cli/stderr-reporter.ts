@@ -27,9 +27,10 @@ export class StderrReporter implements Reporter {
         this.write(`${this.prefix(event.level)}${event.message}${this.formatIds(event.ids)}\n`);
         return;
       case "download-start":
-        if (RANK.info > RANK[this.options.level]) return;
+        // One line per blob is noise for small packages; the progress line covers terminals.
+        if (RANK.debug > RANK[this.options.level]) return;
         this.clearProgress();
-        this.write(`${this.prefix("info")}downloading ${event.reference} (${formatBytes(event.size)})\n`);
+        this.write(`${this.prefix("debug")}downloading ${event.reference} (${formatBytes(event.size)})\n`);
         return;
       case "download-progress":
         if (!this.options.isTerminal || RANK.info > RANK[this.options.level]) return;
