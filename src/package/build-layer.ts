@@ -23,6 +23,7 @@ export interface BuildLayerResult {
  * Writes `dir` as a reproducible tar+gzip layer: entries sorted by path,
  * mtime 0, owner 0:0 without names, permission bits kept, symlinks kept as
  * symlinks. The same tree gives the same digest with the same Bun build.
+ * On failure the partly written `outputFile` is removed.
  * NOTE: gzip output can differ between zlib builds, so a different Bun
  * version may produce a different digest for the same tree.
  */
@@ -50,6 +51,7 @@ export async function buildLayer(
   } catch (error) {
     pack.destroy(error as Error);
     await writing.catch(() => {});
+    await fs.rm(outputFile, { force: true });
     throw error;
   }
   await writing;
@@ -87,7 +89,10 @@ async function addEntry(pack: tar.Pack, dir: string, path: string): Promise<void
     gname: "",
   };
 
-  if (stats.isDirectory()) return writeEntry(pack, { ...header, type: "directory" });
+  if (stats.isDirectory()) {
+    // tar-stream adds no trailing slash; GNU tar and most readers expect one.
+    return writeEntry(pack, { ...header, name: `${path}/`, type: "directory" });
+  }
   if (stats.isSymbolicLink()) {
     const linkname = await fs.readlink(absolute);
     return writeEntry(pack, { ...header, type: "symlink", linkname });

@@ -2,10 +2,10 @@ import { describe, expect, test } from "bun:test";
 
 import { isOcxError } from "../../src/error/ocx-error.ts";
 import { PACKAGE_METADATA_INVALID } from "../../src/package/errors.ts";
-import { parseMetadata } from "../../src/package/metadata.ts";
+import { type PackageMetadata, parseMetadata } from "../../src/package/metadata.ts";
 
 const source = "ocx.sh/java:21";
-const base = { type: "bundle", version: 1 };
+const base = { type: "bundle", version: 1 } as const;
 
 function parseError(input: unknown) {
   try {
@@ -29,7 +29,7 @@ describe("parseMetadata", () => {
   });
 
   test("accepts the documented example", () => {
-    const input = {
+    const input: PackageMetadata = {
       ...base,
       strip_components: 1,
       env: [

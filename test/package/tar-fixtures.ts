@@ -13,7 +13,7 @@ export interface FixtureEntry {
 }
 
 /** Builds an uncompressed tar in memory; test archives are small. */
-export async function tarBytes(entries: FixtureEntry[]): Promise<Uint8Array> {
+export async function tarBytes(entries: FixtureEntry[]): Promise<Uint8Array<ArrayBuffer>> {
   const pack = tar.pack();
   for (const entry of entries) {
     const type = entry.type ?? "file";
@@ -31,7 +31,7 @@ export async function tarBytes(entries: FixtureEntry[]): Promise<Uint8Array> {
 
   const chunks: Uint8Array[] = [];
   for await (const chunk of pack as AsyncIterable<Uint8Array>) chunks.push(chunk);
-  return Buffer.concat(chunks);
+  return new Uint8Array(Buffer.concat(chunks));
 }
 
 export async function tarGzip(entries: FixtureEntry[]): Promise<Uint8Array> {
