@@ -44,7 +44,7 @@ export function parentSegments(path: string): string[] {
   return segments.slice(0, -1);
 }
 
-/** Every proper ancestor of `path`, nearest the root first, without "". */
+/** Lists every proper ancestor of `path`, nearest the root first, without "". */
 export function ancestorPaths(path: string): string[] {
   const segments = parentSegments(path);
   return segments.map((_, index) => segments.slice(0, index + 1).join("/"));

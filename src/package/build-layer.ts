@@ -73,7 +73,13 @@ async function listTree(dir: string, exclude: Set<string>): Promise<string[]> {
   };
   await visit("");
   // Code-unit order puts a path right before any path it prefixes.
-  return paths.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return paths.sort(compareCodeUnits);
+}
+
+function compareCodeUnits(a: string, b: string): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return 0;
 }
 
 async function addEntry(pack: tar.Pack, dir: string, path: string): Promise<void> {
@@ -90,7 +96,7 @@ async function addEntry(pack: tar.Pack, dir: string, path: string): Promise<void
   };
 
   if (stats.isDirectory()) {
-    // tar-stream adds no trailing slash; GNU tar and most readers expect one.
+    // tar-stream adds no trailing slash, but GNU tar writes one and readers expect it.
     return writeEntry(pack, { ...header, name: `${path}/`, type: "directory" });
   }
   if (stats.isSymbolicLink()) {

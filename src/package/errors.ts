@@ -11,7 +11,7 @@ export const PACKAGE_ARCHIVE_UNSAFE = "PACKAGE_ARCHIVE_UNSAFE";
 export const PACKAGE_ARCHIVE_TOO_LARGE = "PACKAGE_ARCHIVE_TOO_LARGE";
 /** The layer is not a readable tar stream: corrupt, truncated or of an unknown entry type. */
 export const PACKAGE_ARCHIVE_INVALID = "PACKAGE_ARCHIVE_INVALID";
-/** The directory given to build a layer holds something a layer cannot carry, such as a FIFO. */
+/** The directory given to build a layer contains something a layer cannot carry, such as a FIFO. */
 export const PACKAGE_LAYER_SOURCE_INVALID = "PACKAGE_LAYER_SOURCE_INVALID";
 /** The layer's media type names a compression ocx cannot decode. */
 export const PACKAGE_LAYER_UNSUPPORTED = "PACKAGE_LAYER_UNSUPPORTED";

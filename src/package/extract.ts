@@ -19,7 +19,10 @@ export interface ExtractOptions {
   stripComponents?: number;
   /** Maximum bytes of entry content read from the archive; default 4 GiB. */
   maxBytes?: number;
-  /** Maximum number of entries in the archive; default 1,000,000. */
+  /**
+   * Maximum number of entries in the archive; default 1,000,000.
+   * NOTE: both defaults are estimates, not measured against large packages.
+   */
   maxEntries?: number;
 }
 
@@ -57,7 +60,7 @@ interface Limits {
 /**
  * Extracts a tar layer (plain, gzip or zstd) into `targetDir`, which must
  * exist and be empty. The stream is decoded while it arrives, so memory use
- * does not grow with the layer. On failure `targetDir` holds a partial tree
+ * does not grow with the layer. On failure `targetDir` contains a partial tree
  * that the caller removes, and the source stream is cancelled.
  * @throws OcxError PACKAGE_ARCHIVE_UNSAFE, PACKAGE_ARCHIVE_TOO_LARGE,
  *   PACKAGE_ARCHIVE_INVALID or PACKAGE_LAYER_UNSUPPORTED
@@ -86,7 +89,8 @@ export async function extractLayer(
   extract.on("error", (error) => {
     parserError ??= error;
   });
-  const feeding = feedArchive(decode(stream, decoder), extract, { limits, progress });
+  const chunks = decode(stream, decoder);
+  const feeding = feedArchive(chunks, extract, { limits, progress });
 
   try {
     for await (const entry of extract) {
@@ -94,6 +98,8 @@ export async function extractLayer(
     }
     await tree.finish();
   } catch (error) {
+    // Stop reading at once, so a stalled download cannot delay the error.
+    chunks.destroy();
     extract.destroy(null);
     throw toArchiveError(error instanceof OcxError ? error : (parserError ?? error));
   } finally {

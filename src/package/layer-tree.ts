@@ -182,12 +182,12 @@ export class LayerTree {
   }
 }
 
-/** Keeps read, write and execute bits but drops setuid, setgid and sticky; the owner can always read. */
+/** Keeps read, write and execute bits but drops setuid, setgid and sticky. The owner can always read. */
 function fileMode(mode: number): number {
   return (mode & 0o777) | 0o400;
 }
 
-/** The owner keeps full access so the tree can be renamed and removed later. */
+/** Keeps the permission bits and gives the owner full access, so the tree can be renamed and removed later. */
 function directoryMode(mode: number): number {
   return (mode & 0o777) | 0o700;
 }

@@ -373,10 +373,11 @@ describe("extractLayer formats", () => {
     const head = await tarBytes([{ name: "../evil", content: "x" }]);
     const { promise: cancelled, resolve } = Promise.withResolvers<void>();
     let sent = false;
-    // An endless body: only cancellation ends it.
+    // After the first chunk the body stalls, like a hung download.
     const stream = new ReadableStream<Uint8Array>({
       pull(controller) {
-        controller.enqueue(sent ? new Uint8Array(64 * 1024) : head.slice(0, 1024));
+        if (sent) return new Promise<void>(() => {});
+        controller.enqueue(head.slice(0, 1024));
         sent = true;
       },
       cancel: () => resolve(),

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tar from "tar-stream";
 
-/** One archive entry for a test layer; tar-stream writes raw names such as `../x` unchanged. */
+/** One archive entry for a test layer. tar-stream writes raw names such as `../x` unchanged. */
 export interface FixtureEntry {
   name: string;
   type?: "file" | "directory" | "symlink" | "link" | "fifo" | "character-device";
@@ -12,7 +12,7 @@ export interface FixtureEntry {
   linkname?: string;
 }
 
-/** Builds an uncompressed tar in memory; test archives are small. */
+/** Builds an uncompressed tar in memory, which is fine because test archives are small. */
 export async function tarBytes(entries: FixtureEntry[]): Promise<Uint8Array<ArrayBuffer>> {
   const pack = tar.pack();
   for (const entry of entries) {
