@@ -8,7 +8,7 @@ export interface EnvEntry {
   key: string;
   type: "constant" | "path" | "list";
   value: string;
-  /** Joins a `list` value to what the variable already holds. */
+  /** Text placed between a `list` value and the variable's current value. */
   separator?: string;
 }
 
@@ -140,7 +140,7 @@ function invalidMetadata(source: string, field: string, detail: string): OcxErro
   );
 }
 
-/** Renders a valibot issue path as `env[1].value`; the root is `metadata`. */
+/** Renders a valibot issue path as `env[1].value`, and the root as `metadata`. */
 function formatIssuePath(path: v.IssuePathItem[] | undefined): string {
   if (path === undefined || path.length === 0) return "metadata";
 

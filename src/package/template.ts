@@ -16,11 +16,11 @@ export type TemplateParseResult =
 
 export interface TemplateContext {
   installPath: string;
-  /** Install path of each dependency, by the `name` its metadata declares. */
+  /** Install path of each dependency, keyed by the `name` its metadata declares. */
   deps: Record<string, string>;
 }
 
-/** Matches the `name` a dependency may declare; `.` is excluded so the token stays unambiguous. */
+/** Matches the `name` a dependency may declare. `.` is excluded so the token stays unambiguous. */
 export const DEPENDENCY_NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
 
 const DEP_TOKEN = /^deps\.([A-Za-z0-9_-]+)\.installPath$/;
