@@ -3,7 +3,10 @@ import { log, type Reporter } from "../report/reporter.ts";
 import type { Credentials } from "./docker-config.ts";
 import { responseError, unauthorizedError } from "./errors.ts";
 import { sendRequest, type SendOptions } from "./transport.ts";
-import { parseWwwAuthenticate, type AuthChallenge } from "./www-authenticate.ts";
+import {
+  parseWwwAuthenticate,
+  type AuthChallenge,
+} from "./www-authenticate.ts";
 
 /** The distribution spec's default when a token response has no `expires_in`. */
 const DEFAULT_TOKEN_LIFETIME_SECONDS = 60;
@@ -37,7 +40,10 @@ export interface AuthenticatorOptions {
  */
 export class Authenticator {
   readonly #options: AuthenticatorOptions;
-  readonly #cache = new Map<string, { authorization: string; expiresAt: number }>();
+  readonly #cache = new Map<
+    string,
+    { authorization: string; expiresAt: number }
+  >();
 
   constructor(options: AuthenticatorOptions) {
     this.#options = options;
@@ -57,22 +63,43 @@ export class Authenticator {
    * credentials (or nothing, for anonymous pulls) for a bearer token at the
    * realm, or builds a Basic value. Returns the `Authorization` value.
    */
-  async respondToChallenge(registry: string, scope: string, header: string | null): Promise<string> {
+  async respondToChallenge(
+    registry: string,
+    scope: string,
+    header: string | null,
+  ): Promise<string> {
     const challenge = pickChallenge(header);
-    if (!challenge) throw unauthorizedError(registry, "the registry sent no usable WWW-Authenticate challenge");
+    if (!challenge)
+      throw unauthorizedError(
+        registry,
+        "the registry sent no usable WWW-Authenticate challenge",
+      );
     const credentials = await this.#options.credentials(registry);
 
     if (challenge.scheme === "basic") {
-      if (!credentials) throw unauthorizedError(registry, "the registry requires a user name and password");
+      if (!credentials)
+        throw unauthorizedError(
+          registry,
+          "the registry requires a user name and password",
+        );
       const authorization = basicAuthorization(credentials);
-      this.#cache.set(cacheKey(registry, scope), { authorization, expiresAt: Number.POSITIVE_INFINITY });
+      this.#cache.set(cacheKey(registry, scope), {
+        authorization,
+        expiresAt: Number.POSITIVE_INFINITY,
+      });
       return authorization;
     }
 
-    const { token, lifetimeSeconds } = await this.#fetchToken(registry, scope, challenge, credentials);
+    const { token, lifetimeSeconds } = await this.#fetchToken(
+      registry,
+      scope,
+      challenge,
+      credentials,
+    );
     const authorization = `Bearer ${token}`;
     const lifetimeMs = lifetimeSeconds * 1000;
-    const expiresAt = this.#now() + lifetimeMs - Math.min(EXPIRY_MARGIN_MS, lifetimeMs / 2);
+    const expiresAt =
+      this.#now() + lifetimeMs - Math.min(EXPIRY_MARGIN_MS, lifetimeMs / 2);
     this.#cache.set(cacheKey(registry, scope), { authorization, expiresAt });
     return authorization;
   }
@@ -89,40 +116,77 @@ export class Authenticator {
     credentials: Credentials | undefined,
   ): Promise<{ token: string; lifetimeSeconds: number }> {
     const realm = parseRealm(registry, challenge.params.realm);
-    if (challenge.params.service !== undefined) realm.searchParams.set("service", challenge.params.service);
+    if (challenge.params.service !== undefined)
+      realm.searchParams.set("service", challenge.params.service);
     // The challenge's scope is what the registry will check; ours is the fallback.
     realm.searchParams.set("scope", challenge.params.scope ?? scope);
 
     // Credentials travel to the realm only over TLS, unless the registry
     // itself was configured as plain HTTP.
-    const isRealmSecure = realm.protocol === "https:" || this.#options.isInsecure(registry);
+    const isRealmSecure =
+      realm.protocol === "https:" || this.#options.isInsecure(registry);
     const sendsCredentials = credentials !== undefined && isRealmSecure;
     if (credentials && !isRealmSecure) {
-      log(this.#options.reporter, "warn", `not sending credentials to plain HTTP token realm "${realm.origin}"`, {
-        registry,
-      });
+      log(
+        this.#options.reporter,
+        "warn",
+        `not sending credentials to plain HTTP token realm "${realm.origin}"`,
+        {
+          registry,
+        },
+      );
     }
-    const response = await sendRequest(realm, { method: "GET" }, {
-      ...this.#options.send,
-      headersFor: async (url) => ({
-        ...((await this.#options.requestHeaders(url.host)) ?? {}),
-        ...(sendsCredentials && url.origin === realm.origin ? { authorization: basicAuthorization(credentials) } : {}),
-      }),
-    });
+    const response = await sendRequest(
+      realm,
+      { method: "GET" },
+      {
+        ...this.#options.send,
+        headersFor: async (url) => ({
+          ...((await this.#options.requestHeaders(url.host)) ?? {}),
+          ...(sendsCredentials && url.origin === realm.origin
+            ? { authorization: basicAuthorization(credentials) }
+            : {}),
+        }),
+      },
+    );
 
     if (response.status === 429 || response.status >= 500) {
-      throw await responseError(`requesting a token for "${registry}" from "${realm.origin}"`, response);
+      throw await responseError(
+        `requesting a token for "${registry}" from "${realm.origin}"`,
+        response,
+      );
     }
     if (!response.ok) {
       await response.body?.cancel();
-      const identity = sendsCredentials ? "the configured credentials" : "anonymous access";
-      throw unauthorizedError(registry, `token request for scope "${challenge.params.scope ?? scope}" with ${identity} returned HTTP ${response.status}`);
+      const identity = sendsCredentials
+        ? "the configured credentials"
+        : "anonymous access";
+      throw unauthorizedError(
+        registry,
+        `token request for scope "${challenge.params.scope ?? scope}" with ${identity} returned HTTP ${response.status}`,
+      );
     }
-    const parsed = v.safeParse(TokenResponseSchema, await response.json().catch(() => undefined));
-    const token = parsed.success ? (parsed.output.token ?? parsed.output.access_token) : undefined;
-    if (!token) throw unauthorizedError(registry, `token realm "${realm.origin}" returned no token`);
-    const lifetimeSeconds = parsed.success ? (parsed.output.expires_in ?? DEFAULT_TOKEN_LIFETIME_SECONDS) : 0;
-    log(this.#options.reporter, "debug", `obtained bearer token for ${registry}`, { registry, scope });
+    const parsed = v.safeParse(
+      TokenResponseSchema,
+      await response.json().catch(() => undefined),
+    );
+    const token = parsed.success
+      ? (parsed.output.token ?? parsed.output.access_token)
+      : undefined;
+    if (!token)
+      throw unauthorizedError(
+        registry,
+        `token realm "${realm.origin}" returned no token`,
+      );
+    const lifetimeSeconds = parsed.success
+      ? (parsed.output.expires_in ?? DEFAULT_TOKEN_LIFETIME_SECONDS)
+      : 0;
+    log(
+      this.#options.reporter,
+      "debug",
+      `obtained bearer token for ${registry}`,
+      { registry, scope },
+    );
     return { token, lifetimeSeconds };
   }
 
@@ -136,8 +200,9 @@ function pickChallenge(header: string | null): AuthChallenge | undefined {
   const parsed = parseWwwAuthenticate(header);
   if (!parsed.ok) return undefined;
   return (
-    parsed.value.find((challenge) => challenge.scheme === "bearer" && challenge.params.realm) ??
-    parsed.value.find((challenge) => challenge.scheme === "basic")
+    parsed.value.find(
+      (challenge) => challenge.scheme === "bearer" && challenge.params.realm,
+    ) ?? parsed.value.find((challenge) => challenge.scheme === "basic")
   );
 }
 
@@ -147,7 +212,10 @@ function parseRealm(registry: string, realm: string | undefined): URL {
   } catch {
     // fall through to the error below
   }
-  throw unauthorizedError(registry, `the bearer challenge has an invalid realm "${realm ?? ""}"`);
+  throw unauthorizedError(
+    registry,
+    `the bearer challenge has an invalid realm "${realm ?? ""}"`,
+  );
 }
 
 function basicAuthorization(credentials: Credentials): string {

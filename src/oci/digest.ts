@@ -13,7 +13,10 @@ export function sha256Digest(bytes: Uint8Array): string {
  * sha512 descriptor is checked with sha512. Unknown algorithms return
  * undefined and the caller reports them as a mismatch.
  */
-export function digestLike(expected: string, bytes: Uint8Array): string | undefined {
+export function digestLike(
+  expected: string,
+  bytes: Uint8Array,
+): string | undefined {
   const algorithm = expected.split(":", 1)[0] ?? "";
   if (!SUPPORTED_ALGORITHMS.has(algorithm)) return undefined;
   const hasher = new Bun.CryptoHasher(algorithm as "sha256" | "sha512");
@@ -55,7 +58,11 @@ export function verifyBlobStream(
       if (received > descriptor.size) {
         await reader.cancel().catch(() => {});
         controller.error(
-          blobSizeMismatchError(descriptor.digest, descriptor.size, `more than ${descriptor.size}`),
+          blobSizeMismatchError(
+            descriptor.digest,
+            descriptor.size,
+            `more than ${descriptor.size}`,
+          ),
         );
         return;
       }
@@ -76,11 +83,21 @@ function checkComplete(
   algorithm: string,
 ): Error | undefined {
   if (received !== descriptor.size) {
-    return blobSizeMismatchError(descriptor.digest, descriptor.size, `${received}`);
+    return blobSizeMismatchError(
+      descriptor.digest,
+      descriptor.size,
+      `${received}`,
+    );
   }
-  const actual = hasher ? `${algorithm}:${hasher.digest("hex")}` : `unsupported algorithm "${algorithm}"`;
+  const actual = hasher
+    ? `${algorithm}:${hasher.digest("hex")}`
+    : `unsupported algorithm "${algorithm}"`;
   if (actual !== descriptor.digest) {
-    return digestMismatchError(`blob "${descriptor.digest}"`, descriptor.digest, actual);
+    return digestMismatchError(
+      `blob "${descriptor.digest}"`,
+      descriptor.digest,
+      actual,
+    );
   }
   return undefined;
 }

@@ -33,7 +33,11 @@ const DockerConfigSchema = v.object({
 type DockerConfig = v.InferOutput<typeof DockerConfigSchema>;
 
 // Docker Hub credentials are stored under its historical v1 URL.
-const DOCKER_HUB_HOSTS = new Set(["docker.io", "index.docker.io", "registry-1.docker.io"]);
+const DOCKER_HUB_HOSTS = new Set([
+  "docker.io",
+  "index.docker.io",
+  "registry-1.docker.io",
+]);
 const DOCKER_HUB_KEY = "https://index.docker.io/v1/";
 
 /**
@@ -55,7 +59,10 @@ export async function readDockerCredentials(
   const serverUrl = DOCKER_HUB_HOSTS.has(registry) ? DOCKER_HUB_KEY : registry;
   const helper = config.credHelpers?.[registry] ?? config.credsStore;
   if (helper) {
-    const fromHelper = await runCredentialHelper(helper, serverUrl, { env, reporter });
+    const fromHelper = await runCredentialHelper(helper, serverUrl, {
+      env,
+      reporter,
+    });
     if (fromHelper) return fromHelper;
   }
   return credentialsFromAuths(config, registry);
@@ -81,24 +88,37 @@ async function readDockerConfig(
   try {
     json = JSON.parse(await file.text());
   } catch (error) {
-    log(reporter, "warn", `ignoring docker config "${path}": invalid JSON`, { path });
+    log(reporter, "warn", `ignoring docker config "${path}": invalid JSON`, {
+      path,
+    });
     return undefined;
   }
   const result = v.safeParse(DockerConfigSchema, json);
   if (!result.success) {
-    log(reporter, "warn", `ignoring docker config "${path}": ${result.issues[0].message}`, { path });
+    log(
+      reporter,
+      "warn",
+      `ignoring docker config "${path}": ${result.issues[0].message}`,
+      { path },
+    );
     return undefined;
   }
   return result.output;
 }
 
-function credentialsFromAuths(config: DockerConfig, registry: string): Credentials | undefined {
-  const expectedKey = DOCKER_HUB_HOSTS.has(registry) ? "index.docker.io" : registry.toLowerCase();
+function credentialsFromAuths(
+  config: DockerConfig,
+  registry: string,
+): Credentials | undefined {
+  const expectedKey = DOCKER_HUB_HOSTS.has(registry)
+    ? "index.docker.io"
+    : registry.toLowerCase();
   for (const [key, entry] of Object.entries(config.auths ?? {})) {
     // The port is part of the key: reg.test:5000 never matches reg.test:5443.
     if (normalizeAuthKey(key) !== expectedKey) continue;
     if (entry.auth) return decodeAuthField(entry.auth);
-    if (entry.username && entry.password) return { username: entry.username, password: entry.password };
+    if (entry.username && entry.password)
+      return { username: entry.username, password: entry.password };
     // NOTE: `identitytoken` (an OAuth2 refresh token) is not exchanged yet, so such entries act as anonymous.
   }
   return undefined;
@@ -108,7 +128,10 @@ function decodeAuthField(auth: string): Credentials | undefined {
   const decoded = Buffer.from(auth, "base64").toString("utf8");
   const colon = decoded.indexOf(":");
   if (colon <= 0) return undefined;
-  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+  return {
+    username: decoded.slice(0, colon),
+    password: decoded.slice(colon + 1),
+  };
 }
 
 /**
@@ -117,7 +140,10 @@ function decodeAuthField(auth: string): Credentials | undefined {
  */
 const HELPER_TIMEOUT_MS = 60_000;
 
-const HelperOutputSchema = v.object({ Username: v.string(), Secret: v.string() });
+const HelperOutputSchema = v.object({
+  Username: v.string(),
+  Secret: v.string(),
+});
 
 /**
  * Runs `docker-credential-<helper> get` with the server URL on stdin. A
@@ -141,7 +167,9 @@ async function runCredentialHelper(
       stderr: "pipe",
     });
   } catch {
-    log(reporter, "warn", `credential helper "${command}" not found on PATH`, { registry: serverUrl });
+    log(reporter, "warn", `credential helper "${command}" not found on PATH`, {
+      registry: serverUrl,
+    });
     return undefined;
   }
 
@@ -151,24 +179,39 @@ async function runCredentialHelper(
     child.exited,
   ]);
   if (child.signalCode !== null) {
-    log(reporter, "warn", `credential helper "${command}" timed out after ${HELPER_TIMEOUT_MS} ms`, {
-      registry: serverUrl,
-    });
+    log(
+      reporter,
+      "warn",
+      `credential helper "${command}" timed out after ${HELPER_TIMEOUT_MS} ms`,
+      {
+        registry: serverUrl,
+      },
+    );
     return undefined;
   }
   if (exitCode !== 0) {
     const isNotFound = /credentials not found/i.test(stdout + stderr);
     if (!isNotFound) {
-      log(reporter, "warn", `credential helper "${command}" failed with exit code ${exitCode}`, {
-        registry: serverUrl,
-      });
+      log(
+        reporter,
+        "warn",
+        `credential helper "${command}" failed with exit code ${exitCode}`,
+        {
+          registry: serverUrl,
+        },
+      );
     }
     return undefined;
   }
 
   const parsed = v.safeParse(HelperOutputSchema, safeJson(stdout));
   if (!parsed.success) {
-    log(reporter, "warn", `credential helper "${command}" printed invalid JSON`, { registry: serverUrl });
+    log(
+      reporter,
+      "warn",
+      `credential helper "${command}" printed invalid JSON`,
+      { registry: serverUrl },
+    );
     return undefined;
   }
   // NOTE: Username "<token>" marks an identity token, which is not exchanged yet.

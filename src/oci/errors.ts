@@ -20,7 +20,11 @@ export const OCI_PLAIN_HTTP_TO_HTTPS = "OCI_PLAIN_HTTP_TO_HTTPS";
 export const OCI_PLATFORM_NOT_FOUND = "OCI_PLATFORM_NOT_FOUND";
 export const OCI_REGISTRY_ERROR = "OCI_REGISTRY_ERROR";
 
-export function digestMismatchError(subject: string, expected: string, actual: string): OcxError {
+export function digestMismatchError(
+  subject: string,
+  expected: string,
+  actual: string,
+): OcxError {
   return new OcxError(
     OCI_DIGEST_MISMATCH,
     `digest mismatch for ${subject}: expected "${expected}", got "${actual}"`,
@@ -31,7 +35,11 @@ export function digestMismatchError(subject: string, expected: string, actual: s
   );
 }
 
-export function blobSizeMismatchError(digest: string, expected: number, actual: string): OcxError {
+export function blobSizeMismatchError(
+  digest: string,
+  expected: number,
+  actual: string,
+): OcxError {
   return new OcxError(
     OCI_BLOB_SIZE_MISMATCH,
     `blob size mismatch for "${digest}": expected ${expected} bytes, got ${actual}`,
@@ -43,21 +51,36 @@ export function blobSizeMismatchError(digest: string, expected: number, actual: 
 }
 
 export function unauthorizedError(registry: string, detail: string): OcxError {
-  return new OcxError(OCI_UNAUTHORIZED, `authentication failed for registry "${registry}": ${detail}`, {
-    hint: `log in with \`docker login ${registry}\` or add credentials for "${registry}" to ~/.docker/config.json (or $DOCKER_CONFIG/config.json)`,
-    exitCode: ExitCode.unavailable,
-  });
+  return new OcxError(
+    OCI_UNAUTHORIZED,
+    `authentication failed for registry "${registry}": ${detail}`,
+    {
+      hint: `log in with \`docker login ${registry}\` or add credentials for "${registry}" to ~/.docker/config.json (or $DOCKER_CONFIG/config.json)`,
+      exitCode: ExitCode.unavailable,
+    },
+  );
 }
 
-export function unreachableError(hostPort: string, detail: string, cause?: unknown): OcxError {
-  return new OcxError(OCI_UNREACHABLE, `cannot reach registry "${hostPort}": ${detail}`, {
-    hint: `check that a registry listens on ${hostPort} and that the network or proxy lets you reach it`,
-    exitCode: ExitCode.unavailable,
-    cause,
-  });
+export function unreachableError(
+  hostPort: string,
+  detail: string,
+  cause?: unknown,
+): OcxError {
+  return new OcxError(
+    OCI_UNREACHABLE,
+    `cannot reach registry "${hostPort}": ${detail}`,
+    {
+      hint: `check that a registry listens on ${hostPort} and that the network or proxy lets you reach it`,
+      exitCode: ExitCode.unavailable,
+      cause,
+    },
+  );
 }
 
-export function plainHttpToHttpsError(registry: string, cause?: unknown): OcxError {
+export function plainHttpToHttpsError(
+  registry: string,
+  cause?: unknown,
+): OcxError {
   return new OcxError(
     OCI_PLAIN_HTTP_TO_HTTPS,
     `TLS handshake with registry "${registry}" failed: the server seems to speak plain HTTP to an HTTPS request`,
@@ -70,47 +93,87 @@ export function plainHttpToHttpsError(registry: string, cause?: unknown): OcxErr
 }
 
 /** Maps a non-success status that no caller handled to a typed error. */
-export function registryStatusError(action: string, status: number, detail: string): OcxError {
+export function registryStatusError(
+  action: string,
+  status: number,
+  detail: string,
+): OcxError {
   const isRetryable = status === 429 || status >= 500;
-  return new OcxError(OCI_REGISTRY_ERROR, `${action} failed: HTTP ${status}${detail ? ` ${detail}` : ""}`, {
-    hint: isRetryable
-      ? "the registry is overloaded or failing; retry later"
-      : "check the reference and your access rights to the repository",
-    exitCode: isRetryable ? ExitCode.temporaryFailure : ExitCode.unavailable,
-  });
+  return new OcxError(
+    OCI_REGISTRY_ERROR,
+    `${action} failed: HTTP ${status}${detail ? ` ${detail}` : ""}`,
+    {
+      hint: isRetryable
+        ? "the registry is overloaded or failing; retry later"
+        : "check the reference and your access rights to the repository",
+      exitCode: isRetryable ? ExitCode.temporaryFailure : ExitCode.unavailable,
+    },
+  );
 }
 
-export function manifestNotFoundError(reference: string, repository: string): OcxError {
-  return new OcxError(OCI_MANIFEST_NOT_FOUND, `manifest not found for "${reference}"`, {
-    hint: `check the tag; \`skopeo list-tags docker://${repository}\` lists the tags`,
-    exitCode: ExitCode.dataError,
-  });
+export function manifestNotFoundError(
+  reference: string,
+  repository: string,
+): OcxError {
+  return new OcxError(
+    OCI_MANIFEST_NOT_FOUND,
+    `manifest not found for "${reference}"`,
+    {
+      hint: `check the tag; \`skopeo list-tags docker://${repository}\` lists the tags`,
+      exitCode: ExitCode.dataError,
+    },
+  );
 }
 
-export function blobNotFoundError(digest: string, repository: string): OcxError {
-  return new OcxError(OCI_BLOB_NOT_FOUND, `blob "${digest}" not found in "${repository}"`, {
-    hint: "the manifest references a blob the registry does not have; ask the publisher to push it again",
-    exitCode: ExitCode.dataError,
-  });
+export function blobNotFoundError(
+  digest: string,
+  repository: string,
+): OcxError {
+  return new OcxError(
+    OCI_BLOB_NOT_FOUND,
+    `blob "${digest}" not found in "${repository}"`,
+    {
+      hint: "the manifest references a blob the registry does not have; ask the publisher to push it again",
+      exitCode: ExitCode.dataError,
+    },
+  );
 }
 
-export function platformNotFoundError(platform: string, reference: string, available: string[]): OcxError {
+export function platformNotFoundError(
+  platform: string,
+  reference: string,
+  available: string[],
+): OcxError {
   const list = available.length > 0 ? available.join(", ") : "none";
-  return new OcxError(OCI_PLATFORM_NOT_FOUND, `no manifest for platform "${platform}" in "${reference}": available ${list}`, {
-    hint: "use a package built for this platform, or ask its publisher to add one",
-    exitCode: ExitCode.dataError,
-  });
+  return new OcxError(
+    OCI_PLATFORM_NOT_FOUND,
+    `no manifest for platform "${platform}" in "${reference}": available ${list}`,
+    {
+      hint: "use a package built for this platform, or ask its publisher to add one",
+      exitCode: ExitCode.dataError,
+    },
+  );
 }
 
-export function manifestInvalidError(subject: string, detail: string): OcxError {
-  return new OcxError(OCI_MANIFEST_INVALID, `invalid manifest ${subject}: ${detail}`, {
-    hint: "the registry served something that is not an OCI image manifest or image index; check the reference",
-    exitCode: ExitCode.dataError,
-  });
+export function manifestInvalidError(
+  subject: string,
+  detail: string,
+): OcxError {
+  return new OcxError(
+    OCI_MANIFEST_INVALID,
+    `invalid manifest ${subject}: ${detail}`,
+    {
+      hint: "the registry served something that is not an OCI image manifest or image index; check the reference",
+      exitCode: ExitCode.dataError,
+    },
+  );
 }
 
 /** Builds the error for a response no caller handled, with the registry's own error text. */
-export async function responseError(action: string, response: Response): Promise<OcxError> {
+export async function responseError(
+  action: string,
+  response: Response,
+): Promise<OcxError> {
   const text = await response.text().catch(() => "");
   return registryStatusError(action, response.status, summarizeErrorBody(text));
 }
@@ -118,8 +181,12 @@ export async function responseError(action: string, response: Response): Promise
 /** Pulls `code: message` pairs out of a distribution-spec error body. */
 function summarizeErrorBody(text: string): string {
   try {
-    const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
-    const parts = (body.errors ?? []).map((error) => [error.code, error.message].filter(Boolean).join(": "));
+    const body = JSON.parse(text) as {
+      errors?: { code?: string; message?: string }[];
+    };
+    const parts = (body.errors ?? []).map((error) =>
+      [error.code, error.message].filter(Boolean).join(": "),
+    );
     if (parts.length > 0) return `(${parts.join("; ")})`;
   } catch {
     // not JSON: fall through to the raw text

@@ -1,7 +1,16 @@
 import type { Descriptor, ImageIndex, Platform } from "./types.ts";
 
-const ARCHITECTURES: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386" };
-const OPERATING_SYSTEMS: Record<string, string> = { linux: "linux", darwin: "darwin", win32: "windows" };
+const ARCHITECTURES: Record<string, string> = {
+  x64: "amd64",
+  arm64: "arm64",
+  arm: "arm",
+  ia32: "386",
+};
+const OPERATING_SYSTEMS: Record<string, string> = {
+  linux: "linux",
+  darwin: "darwin",
+  win32: "windows",
+};
 
 /** Maps Node's process.platform/arch names to the GOOS/GOARCH names OCI uses. */
 export function currentPlatform(): Platform {
@@ -13,7 +22,9 @@ export function currentPlatform(): Platform {
 
 /** Formats as `os/architecture[/variant]`, the form docker and skopeo print. */
 export function formatPlatform(platform: Platform): string {
-  return [platform.os, platform.architecture, platform.variant].filter(Boolean).join("/");
+  return [platform.os, platform.architecture, platform.variant]
+    .filter(Boolean)
+    .join("/");
 }
 
 /**
@@ -21,17 +32,26 @@ export function formatPlatform(platform: Platform): string {
  * Without a wanted variant, an entry without a variant is preferred to one
  * with, so `linux/arm64` picks a plain arm64 entry over `arm64/v8` if both exist.
  */
-export function selectPlatform(index: ImageIndex, platform: Platform): Descriptor | undefined {
+export function selectPlatform(
+  index: ImageIndex,
+  platform: Platform,
+): Descriptor | undefined {
   const candidates = index.manifests.filter(
     (entry) =>
       entry.platform?.os === platform.os &&
       entry.platform.architecture === platform.architecture &&
-      (platform.variant === undefined || entry.platform.variant === platform.variant),
+      (platform.variant === undefined ||
+        entry.platform.variant === platform.variant),
   );
-  return candidates.find((entry) => entry.platform?.variant === undefined) ?? candidates[0];
+  return (
+    candidates.find((entry) => entry.platform?.variant === undefined) ??
+    candidates[0]
+  );
 }
 
 /** Lists the platforms of an index for error messages. */
 export function listPlatforms(index: ImageIndex): string[] {
-  return index.manifests.flatMap((entry) => (entry.platform ? [formatPlatform(entry.platform)] : []));
+  return index.manifests.flatMap((entry) =>
+    entry.platform ? [formatPlatform(entry.platform)] : [],
+  );
 }

@@ -1,10 +1,9 @@
 import { log, silentReporter, type Reporter } from "../report/reporter.ts";
 import { Authenticator } from "./auth.ts";
 import { readDockerCredentials, type Credentials } from "./docker-config.ts";
-import { digestLike, sha256Digest, verifyBlobStream } from "./digest.ts";
+import { verifyBlobStream } from "./digest.ts";
 import {
   blobNotFoundError,
-  digestMismatchError,
   manifestInvalidError,
   manifestNotFoundError,
   platformNotFoundError,
@@ -12,18 +11,28 @@ import {
   unauthorizedError,
 } from "./errors.ts";
 import { manifestAcceptTypes } from "./media-types.ts";
-import { parseManifest } from "./manifest.ts";
+import {
+  parseManifest,
+  readManifestBody,
+  verifyManifestDigest,
+} from "./manifest.ts";
 import { formatPlatform, listPlatforms, selectPlatform } from "./platform.ts";
 import { pushBlob, pushManifest, type BlobSource } from "./push.ts";
 import { formatReference, type Reference } from "./reference.ts";
-import { isLoopbackRegistry, registryOrigin, sendRequest } from "./transport.ts";
-import type { Descriptor, ImageIndex, ImageManifest, Platform } from "./types.ts";
+import {
+  isLoopbackRegistry,
+  registryOrigin,
+  sendRequest,
+} from "./transport.ts";
+import type {
+  Descriptor,
+  ImageIndex,
+  ImageManifest,
+  Platform,
+} from "./types.ts";
 
 export { currentPlatform, selectPlatform } from "./platform.ts";
 export { sha256Digest } from "./digest.ts";
-
-/** Manifests past 4 MiB are rejected, the limit the distribution spec lets registries set. */
-const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 export interface RegistryClientOptions {
   /**
@@ -35,7 +44,9 @@ export interface RegistryClientOptions {
   /** Default: the docker config (`$DOCKER_CONFIG` or ~/.docker/config.json). */
   credentials?: (registry: string) => Promise<Credentials | undefined>;
   /** Extra headers per host (`host[:port]`), e.g. from plugins. */
-  requestHeaders?: (host: string) => Promise<Record<string, string> | undefined>;
+  requestHeaders?: (
+    host: string,
+  ) => Promise<Record<string, string> | undefined>;
   reporter?: Reporter;
   fetch?: typeof fetch;
   /** Per request bound on connecting and receiving headers, in ms. Default 30000. */
@@ -65,7 +76,9 @@ export interface RegistryRequest {
 /** A client for the OCI distribution API: manifests, blobs and pushes. */
 export class RegistryClient {
   readonly #isInsecure: (registry: string) => boolean;
-  readonly #requestHeaders: (host: string) => Promise<Record<string, string> | undefined>;
+  readonly #requestHeaders: (
+    host: string,
+  ) => Promise<Record<string, string> | undefined>;
   readonly #reporter: Reporter;
   readonly #fetch: typeof fetch;
   readonly #timeoutMs: number;
@@ -79,7 +92,9 @@ export class RegistryClient {
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     const reporter = this.#reporter;
     this.#authenticator = new Authenticator({
-      credentials: options.credentials ?? ((registry) => readDockerCredentials(registry, { reporter })),
+      credentials:
+        options.credentials ??
+        ((registry) => readDockerCredentials(registry, { reporter })),
       isInsecure: this.#isInsecure,
       reporter,
       send: { fetch: this.#fetch, timeoutMs: this.#timeoutMs },
@@ -101,36 +116,63 @@ export class RegistryClient {
       await response.body?.cancel();
       throw manifestNotFoundError(text, `${registry}/${repository}`);
     }
-    if (!response.ok) throw await responseError(`fetching manifest "${text}"`, response);
+    if (!response.ok)
+      throw await responseError(`fetching manifest "${text}"`, response);
 
-    const bytes = await readLimited(response, MAX_MANIFEST_BYTES, `manifest "${text}"`);
-    const digest = verifyManifestDigest(bytes, reference, response.headers.get("docker-content-digest"));
+    const bytes = await readManifestBody(response, `manifest "${text}"`);
+    const digest = verifyManifestDigest(
+      bytes,
+      reference,
+      response.headers.get("docker-content-digest"),
+    );
     const parsed = parseManifest(bytes, response.headers.get("content-type"));
     if (!parsed.ok) throw manifestInvalidError(`"${text}"`, parsed.reason);
-    return { digest, mediaType: parsed.value.mediaType, bytes, manifest: parsed.value.manifest };
+    return {
+      digest,
+      mediaType: parsed.value.mediaType,
+      bytes,
+      manifest: parsed.value.manifest,
+    };
   }
 
   /** Follows an image index to the entry for `platform`; returns the platform manifest and the index digest. */
   async resolveManifest(
     reference: Reference,
     platform: Platform,
-  ): Promise<FetchedManifest & { manifest: ImageManifest; indexDigest?: string }> {
+  ): Promise<
+    FetchedManifest & { manifest: ImageManifest; indexDigest?: string }
+  > {
     const fetched = await this.getManifest(reference);
     const text = formatReference(reference);
-    if (!("manifests" in fetched.manifest)) return { ...fetched, manifest: fetched.manifest };
+    if (!("manifests" in fetched.manifest))
+      return { ...fetched, manifest: fetched.manifest };
 
     const index = fetched.manifest;
     const entry = selectPlatform(index, platform);
     if (!entry) {
-      throw platformNotFoundError(formatPlatform(platform), text, listPlatforms(index));
+      throw platformNotFoundError(
+        formatPlatform(platform),
+        text,
+        listPlatforms(index),
+      );
     }
 
-    const child = await this.getManifest({ ...reference, tag: undefined, digest: entry.digest });
+    const child = await this.getManifest({
+      ...reference,
+      tag: undefined,
+      digest: entry.digest,
+    });
     if ("manifests" in child.manifest) {
-      throw manifestInvalidError(`"${entry.digest}"`, "an image index entry points to another image index");
+      throw manifestInvalidError(
+        `"${entry.digest}"`,
+        "an image index entry points to another image index",
+      );
     }
     if (child.bytes.byteLength !== entry.size) {
-      throw manifestInvalidError(`"${entry.digest}"`, `size mismatch: the index entry has size ${entry.size}, the registry returned ${child.bytes.byteLength} bytes`);
+      throw manifestInvalidError(
+        `"${entry.digest}"`,
+        `size mismatch: the index entry has size ${entry.size}, the registry returned ${child.bytes.byteLength} bytes`,
+      );
     }
     return { ...child, manifest: child.manifest, indexDigest: fetched.digest };
   }
@@ -141,39 +183,72 @@ export class RegistryClient {
    * `descriptor.size` bytes arrive (the body is cancelled then), and with
    * OCI_DIGEST_MISMATCH or OCI_BLOB_SIZE_MISMATCH at the end.
    */
-  async fetchBlob(registry: string, repository: string, descriptor: Descriptor): Promise<ReadableStream<Uint8Array>> {
+  async fetchBlob(
+    registry: string,
+    repository: string,
+    descriptor: Descriptor,
+  ): Promise<ReadableStream<Uint8Array>> {
     const path = `/v2/${repository}/blobs/${descriptor.digest}`;
     const response = await this.request(registry, { repository, path });
     if (response.status === 404) {
       await response.body?.cancel();
       throw blobNotFoundError(descriptor.digest, `${registry}/${repository}`);
     }
-    if (!response.ok) throw await responseError(`fetching blob "${descriptor.digest}"`, response);
+    if (!response.ok)
+      throw await responseError(
+        `fetching blob "${descriptor.digest}"`,
+        response,
+      );
 
     const reference = `${registry}/${repository}@${descriptor.digest}`;
     const { digest, size } = descriptor;
     this.#reporter.emit({ kind: "download-start", reference, digest, size });
-    const body = response.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+    const body =
+      response.body ??
+      new ReadableStream<Uint8Array>({ start: (c) => c.close() });
     return verifyBlobStream(body, descriptor, {
       onProgress: (received) => {
-        this.#reporter.emit({ kind: "download-progress", digest, received, size });
-        if (received === size) this.#reporter.emit({ kind: "download-end", digest });
+        this.#reporter.emit({
+          kind: "download-progress",
+          digest,
+          received,
+          size,
+        });
+        if (received === size)
+          this.#reporter.emit({ kind: "download-end", digest });
       },
     });
   }
 
   /** Fetches a whole blob into memory, verified; meant for small blobs such as configs. */
-  async fetchBlobBytes(registry: string, repository: string, descriptor: Descriptor): Promise<Uint8Array> {
+  async fetchBlobBytes(
+    registry: string,
+    repository: string,
+    descriptor: Descriptor,
+  ): Promise<Uint8Array> {
     const stream = await this.fetchBlob(registry, repository, descriptor);
     return new Uint8Array(await new Response(stream).arrayBuffer());
   }
 
   /** Checks for a blob with HEAD, falling back to GET when HEAD is not allowed (405). */
-  async blobExists(registry: string, repository: string, digest: string): Promise<boolean> {
+  async blobExists(
+    registry: string,
+    repository: string,
+    digest: string,
+  ): Promise<boolean> {
     const path = `/v2/${repository}/blobs/${digest}`;
-    let response = await this.request(registry, { repository, path, method: "HEAD" });
+    let response = await this.request(registry, {
+      repository,
+      path,
+      method: "HEAD",
+    });
     if (response.status === 405) {
-      log(this.#reporter, "debug", "HEAD not allowed, checking the blob with GET", { registry, digest });
+      log(
+        this.#reporter,
+        "debug",
+        "HEAD not allowed, checking the blob with GET",
+        { registry, digest },
+      );
       response = await this.request(registry, { repository, path });
     }
     await response.body?.cancel();
@@ -183,12 +258,21 @@ export class RegistryClient {
   }
 
   /** Uploads a blob unless the registry has it already; a file source is streamed from disk. */
-  async pushBlob(registry: string, repository: string, data: BlobSource, mediaType: string): Promise<Descriptor> {
+  async pushBlob(
+    registry: string,
+    repository: string,
+    data: BlobSource,
+    mediaType: string,
+  ): Promise<Descriptor> {
     return pushBlob(this, { registry, repository, data, mediaType });
   }
 
   /** Uploads a manifest at `reference.tag` (or its digest) and returns the digest. */
-  async pushManifest(reference: Reference, bytes: Uint8Array, mediaType: string): Promise<string> {
+  async pushManifest(
+    reference: Reference,
+    bytes: Uint8Array,
+    mediaType: string,
+  ): Promise<string> {
     return pushManifest(this, { reference, bytes, mediaType });
   }
 
@@ -201,75 +285,53 @@ export class RegistryClient {
     const url = new URL(request.path, origin);
     const scope = `repository:${request.repository}:${request.actions ?? "pull"}`;
 
-    let response = await this.#send(url, origin, request, this.#authenticator.cached(registry, scope));
+    let response = await this.#send(
+      url,
+      origin,
+      request,
+      this.#authenticator.cached(registry, scope),
+    );
     if (response.status !== 401) return response;
 
     const challenge = response.headers.get("www-authenticate");
     await response.body?.cancel();
-    const authorization = await this.#authenticator.respondToChallenge(registry, scope, challenge);
+    const authorization = await this.#authenticator.respondToChallenge(
+      registry,
+      scope,
+      challenge,
+    );
     response = await this.#send(url, origin, request, authorization);
     if (response.status === 401) {
       await response.body?.cancel();
       this.#authenticator.forget(registry, scope);
-      throw unauthorizedError(registry, `the registry rejected the credentials for scope "${scope}"`);
+      throw unauthorizedError(
+        registry,
+        `the registry rejected the credentials for scope "${scope}"`,
+      );
     }
     return response;
   }
 
-  async #send(url: URL, origin: string, request: RegistryRequest, authorization: string | undefined) {
-    return sendRequest(url, { method: request.method ?? "GET", body: request.body?.() }, {
-      fetch: this.#fetch,
-      timeoutMs: this.#timeoutMs,
-      headersFor: async (target) => ({
-        ...((await this.#requestHeaders(target.host)) ?? {}),
-        ...request.headers,
-        ...(authorization && target.origin === origin ? { authorization } : {}),
-      }),
-    });
+  async #send(
+    url: URL,
+    origin: string,
+    request: RegistryRequest,
+    authorization: string | undefined,
+  ) {
+    return sendRequest(
+      url,
+      { method: request.method ?? "GET", body: request.body?.() },
+      {
+        fetch: this.#fetch,
+        timeoutMs: this.#timeoutMs,
+        headersFor: async (target) => ({
+          ...((await this.#requestHeaders(target.host)) ?? {}),
+          ...request.headers,
+          ...(authorization && target.origin === origin
+            ? { authorization }
+            : {}),
+        }),
+      },
+    );
   }
-}
-
-/**
- * Returns the manifest digest, computed from the body. The body always wins:
- * a `Docker-Content-Digest` header is optional (proxies drop it), but one that
- * disagrees with the body, or a body that does not match a pinned digest, fails.
- */
-function verifyManifestDigest(bytes: Uint8Array, reference: Reference, header: string | null): string {
-  const text = formatReference(reference);
-  if (reference.digest !== undefined) {
-    const actual = digestLike(reference.digest, bytes) ?? sha256Digest(bytes);
-    if (actual !== reference.digest) throw digestMismatchError(`manifest "${text}"`, reference.digest, actual);
-    return reference.digest;
-  }
-  const digest = sha256Digest(bytes);
-  if (header !== null && header.trim() !== "") {
-    const expected = header.trim();
-    const actual = digestLike(expected, bytes);
-    if (actual !== expected) {
-      throw digestMismatchError(`manifest "${text}" (Docker-Content-Digest header)`, expected, actual ?? digest);
-    }
-  }
-  return digest;
-}
-
-async function readLimited(response: Response, limit: number, subject: string): Promise<Uint8Array> {
-  const declared = Number(response.headers.get("content-length") ?? "0");
-  if (declared > limit) {
-    await response.body?.cancel();
-    throw manifestInvalidError(subject, `${declared} bytes is more than the ${limit}-byte limit`);
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = response.body?.getReader();
-  while (reader) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw manifestInvalidError(subject, `more than the ${limit}-byte limit`);
-    }
-    chunks.push(value);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
 }

@@ -52,36 +52,68 @@ export async function sendRequest(
 
   for (let redirects = 0; ; redirects++) {
     const headers = await options.headersFor(current);
-    const response = await fetchWithTimeout(current, { ...init, method, body, headers }, options);
+    const response = await fetchWithTimeout(
+      current,
+      { ...init, method, body, headers },
+      options,
+    );
     const location = response.headers.get("location");
-    const isRedirect = response.status >= 300 && response.status < 400 && location !== null;
+    const isRedirect =
+      response.status >= 300 && response.status < 400 && location !== null;
     if (!isRedirect || redirects >= MAX_REDIRECTS) return response;
 
     await response.body?.cancel();
     current = new URL(location, current);
     // 303 and the legacy 301/302 on POST turn into a GET without a body.
-    if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === "POST")) {
+    if (
+      response.status === 303 ||
+      ((response.status === 301 || response.status === 302) &&
+        method === "POST")
+    ) {
       method = "GET";
       body = undefined;
     }
   }
 }
 
-async function fetchWithTimeout(url: URL, init: RequestInit, options: SendOptions): Promise<Response> {
+async function fetchWithTimeout(
+  url: URL,
+  init: RequestInit,
+  options: SendOptions,
+): Promise<Response> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs);
   try {
-    return await options.fetch(url, { ...init, redirect: "manual", signal: controller.signal });
+    return await options.fetch(url, {
+      ...init,
+      redirect: "manual",
+      signal: controller.signal,
+    });
   } catch (error) {
-    throw toNetworkError(url, error, controller.signal.aborted, options.timeoutMs);
+    throw toNetworkError(
+      url,
+      error,
+      controller.signal.aborted,
+      options.timeoutMs,
+    );
   } finally {
     clearTimeout(timer);
   }
 }
 
-function toNetworkError(url: URL, error: unknown, isTimeout: boolean, timeoutMs: number): Error {
+function toNetworkError(
+  url: URL,
+  error: unknown,
+  isTimeout: boolean,
+  timeoutMs: number,
+): Error {
   const hostPort = hostPortOf(url);
-  if (isTimeout) return unreachableError(hostPort, `no response within ${timeoutMs} ms`, error);
+  if (isTimeout)
+    return unreachableError(
+      hostPort,
+      `no response within ${timeoutMs} ms`,
+      error,
+    );
 
   const code = (error as { code?: unknown })?.code;
   // Bun reports EPROTO when the peer responds to a TLS ClientHello with non-TLS
@@ -89,8 +121,14 @@ function toNetworkError(url: URL, error: unknown, isTimeout: boolean, timeoutMs:
   if (url.protocol === "https:" && code === "EPROTO") {
     return plainHttpToHttpsError(url.host, error);
   }
-  if (code === "ECONNREFUSED") return unreachableError(hostPort, "connection refused", error);
-  if (code === "ENOTFOUND") return unreachableError(hostPort, `host "${url.hostname}" not found`, error);
+  if (code === "ECONNREFUSED")
+    return unreachableError(hostPort, "connection refused", error);
+  if (code === "ENOTFOUND")
+    return unreachableError(
+      hostPort,
+      `host "${url.hostname}" not found`,
+      error,
+    );
   if (typeof code === "string" || error instanceof TypeError) {
     const detail = error instanceof Error ? error.message : String(error);
     return unreachableError(hostPort, detail, error);

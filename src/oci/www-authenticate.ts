@@ -15,15 +15,24 @@ const TOKEN_CHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
  * quoted strings or tokens, never split on commas, so a scope such as
  * `repository:team/tool:pull,push` stays whole.
  */
-export function parseWwwAuthenticate(header: string): ParseResult<AuthChallenge[]> {
+export function parseWwwAuthenticate(
+  header: string,
+): ParseResult<AuthChallenge[]> {
   const scanner = new Scanner(header);
   const challenges: AuthChallenge[] = [];
 
   scanner.skip(/[\s,]/);
   while (!scanner.atEnd()) {
     const scheme = scanner.token();
-    if (scheme === "") return { ok: false, reason: `unexpected "${scanner.peek()}" at offset ${scanner.position}` };
-    const challenge: AuthChallenge = { scheme: scheme.toLowerCase(), params: {} };
+    if (scheme === "")
+      return {
+        ok: false,
+        reason: `unexpected "${scanner.peek()}" at offset ${scanner.position}`,
+      };
+    const challenge: AuthChallenge = {
+      scheme: scheme.toLowerCase(),
+      params: {},
+    };
     challenges.push(challenge);
     scanner.skip(/[ \t]/);
 
@@ -32,12 +41,18 @@ export function parseWwwAuthenticate(header: string): ParseResult<AuthChallenge[
       scanner.skip(/[ \t]/);
       scanner.expect("=");
       scanner.skip(/[ \t]/);
-      const value = scanner.peek() === '"' ? scanner.quoted() : scanner.token68();
-      if (value === undefined) return { ok: false, reason: `unterminated quoted value for "${name}"` };
+      const value =
+        scanner.peek() === '"' ? scanner.quoted() : scanner.token68();
+      if (value === undefined)
+        return { ok: false, reason: `unterminated quoted value for "${name}"` };
       challenge.params[name] = value;
       scanner.skip(/[\s,]/);
     }
-    if (!scanner.atEnd() && Object.keys(challenge.params).length === 0 && !isParamAhead(scanner)) {
+    if (
+      !scanner.atEnd() &&
+      Object.keys(challenge.params).length === 0 &&
+      !isParamAhead(scanner)
+    ) {
       // token68 form (e.g. `Negotiate abc==`): keep it as an opaque value.
       const value = scanner.token68();
       if (value !== "" && scanner.peek() !== "=") challenge.params[""] = value;

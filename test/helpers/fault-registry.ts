@@ -16,7 +16,10 @@ export interface FaultRegistry {
   stop(): Promise<void>;
 }
 
-export type FaultHandler = (request: Request, url: URL) => Response | Promise<Response>;
+export type FaultHandler = (
+  request: Request,
+  url: URL,
+) => Response | Promise<Response>;
 
 /**
  * Starts a tiny HTTP server on a free loopback port that records every
@@ -31,17 +34,30 @@ export function startFaultRegistry(handler: FaultHandler): FaultRegistry {
     port: 0,
     async fetch(request) {
       const url = new URL(request.url);
-      requests.push({ method: request.method, path: url.pathname, query: url.searchParams, headers: request.headers });
+      requests.push({
+        method: request.method,
+        path: url.pathname,
+        query: url.searchParams,
+        headers: request.headers,
+      });
       return handler(request, url);
     },
   });
   const host = `127.0.0.1:${server.port}`;
-  return { host, url: `http://${host}`, requests, stop: async () => server.stop(true) };
+  return {
+    host,
+    url: `http://${host}`,
+    requests,
+    stop: async () => server.stop(true),
+  };
 }
 
 /** In-memory manifests and blobs, served the way the distribution API does. */
 export class FakeContent {
-  readonly manifests = new Map<string, { bytes: Uint8Array; mediaType: string }>();
+  readonly manifests = new Map<
+    string,
+    { bytes: Uint8Array; mediaType: string }
+  >();
   readonly blobs = new Map<string, Uint8Array>();
 
   addBlob(bytes: Uint8Array): { digest: string; size: number } {
@@ -70,32 +86,55 @@ export interface ServeOptions {
 }
 
 /** Answers `/v2/<name>/manifests/<ref>` and `/v2/<name>/blobs/<digest>` from `content`. */
-export function serveContent(content: FakeContent, request: Request, url: URL, options: ServeOptions = {}): Response {
-  if (options.isHeadRejected && request.method === "HEAD") return new Response(null, { status: 405 });
+export function serveContent(
+  content: FakeContent,
+  request: Request,
+  url: URL,
+  options: ServeOptions = {},
+): Response {
+  if (options.isHeadRejected && request.method === "HEAD")
+    return new Response(null, { status: 405 });
   const manifestMatch = /^\/v2\/.+\/manifests\/([^/]+)$/.exec(url.pathname);
   if (manifestMatch) {
     const entry = content.manifests.get(manifestMatch[1] ?? "");
-    if (!entry) return distributionError(404, "MANIFEST_UNKNOWN", "manifest unknown");
+    if (!entry)
+      return distributionError(404, "MANIFEST_UNKNOWN", "manifest unknown");
     const accept = request.headers.get("accept") ?? "";
-    if (options.isStrictAccept && !accept.split(",").some((type) => type.trim() === entry.mediaType)) {
-      return distributionError(404, "MANIFEST_UNKNOWN", "accept header does not support this manifest type");
+    if (
+      options.isStrictAccept &&
+      !accept.split(",").some((type) => type.trim() === entry.mediaType)
+    ) {
+      return distributionError(
+        404,
+        "MANIFEST_UNKNOWN",
+        "accept header does not support this manifest type",
+      );
     }
     const headers = new Headers({ "content-type": entry.mediaType });
     const digest = sha256Digest(entry.bytes);
     const header = options.digestHeader ? options.digestHeader(digest) : digest;
     if (header !== null) headers.set("docker-content-digest", header);
-    return new Response(request.method === "HEAD" ? null : entry.bytes, { headers });
+    return new Response(request.method === "HEAD" ? null : entry.bytes, {
+      headers,
+    });
   }
 
   const blobMatch = /^\/v2\/.+\/blobs\/([^/]+)$/.exec(url.pathname);
   const blob = blobMatch ? content.blobs.get(blobMatch[1] ?? "") : undefined;
   if (!blob) return distributionError(404, "BLOB_UNKNOWN", "blob unknown");
   return new Response(request.method === "HEAD" ? null : blob, {
-    headers: { "content-type": "application/octet-stream", "content-length": String(blob.byteLength) },
+    headers: {
+      "content-type": "application/octet-stream",
+      "content-length": String(blob.byteLength),
+    },
   });
 }
 
-export function distributionError(status: number, code: string, message: string): Response {
+export function distributionError(
+  status: number,
+  code: string,
+  message: string,
+): Response {
   return Response.json({ errors: [{ code, message }] }, { status });
 }
 

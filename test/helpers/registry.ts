@@ -22,13 +22,18 @@ const STARTUP_DEADLINE_MS = 10_000;
  * Starts Debian's `docker-registry` (distribution 2.8) on a free loopback
  * port with storage in a fresh temporary directory.
  */
-export async function startRegistry(options: StartRegistryOptions = {}): Promise<TestRegistry> {
+export async function startRegistry(
+  options: StartRegistryOptions = {},
+): Promise<TestRegistry> {
   const directory = await mkdtemp(join(tmpdir(), "ocx-registry-"));
   const storage = join(directory, "storage");
   const port = await findFreePort();
   const host = `127.0.0.1:${port}`;
 
-  const auth = options.htpasswd === undefined ? "" : await writeHtpasswd(directory, options.htpasswd);
+  const auth =
+    options.htpasswd === undefined
+      ? ""
+      : await writeHtpasswd(directory, options.htpasswd);
   const config = [
     "version: 0.1",
     "log:",
@@ -44,10 +49,13 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   ].join("\n");
   await writeFile(join(directory, "config.yml"), config);
 
-  const child = Bun.spawn(["docker-registry", "serve", join(directory, "config.yml")], {
-    stdout: "ignore",
-    stderr: "pipe",
-  });
+  const child = Bun.spawn(
+    ["docker-registry", "serve", join(directory, "config.yml")],
+    {
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+  );
   const stop = async () => {
     child.kill();
     await child.exited;
@@ -64,16 +72,28 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
 }
 
 /** Returns an htpasswd line for `user`, made by Apache's `htpasswd -B`. */
-export async function makeHtpasswd(user: string, password: string): Promise<string> {
+export async function makeHtpasswd(
+  user: string,
+  password: string,
+): Promise<string> {
   const result = Bun.spawnSync(["htpasswd", "-Bbn", user, password]);
-  if (result.exitCode !== 0) throw new Error(`htpasswd failed: ${result.stderr.toString()}`);
+  if (result.exitCode !== 0)
+    throw new Error(`htpasswd failed: ${result.stderr.toString()}`);
   return result.stdout.toString().trim();
 }
 
-async function writeHtpasswd(directory: string, contents: string): Promise<string> {
+async function writeHtpasswd(
+  directory: string,
+  contents: string,
+): Promise<string> {
   const path = join(directory, "htpasswd");
   await writeFile(path, `${contents.trim()}\n`);
-  return ["auth:", "  htpasswd:", "    realm: test-realm", `    path: ${path}`].join("\n");
+  return [
+    "auth:",
+    "  htpasswd:",
+    "    realm: test-realm",
+    `    path: ${path}`,
+  ].join("\n");
 }
 
 async function findFreePort(): Promise<number> {
@@ -88,12 +108,20 @@ async function findFreePort(): Promise<number> {
   });
 }
 
-async function waitUntilAnswering(url: string, child: Bun.Subprocess): Promise<void> {
+async function waitUntilAnswering(
+  url: string,
+  child: Bun.Subprocess,
+): Promise<void> {
   const deadline = Date.now() + STARTUP_DEADLINE_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
-      const stderr = child.stderr instanceof ReadableStream ? await new Response(child.stderr).text() : "";
-      throw new Error(`docker-registry exited with ${child.exitCode}: ${stderr}`);
+      const stderr =
+        child.stderr instanceof ReadableStream
+          ? await new Response(child.stderr).text()
+          : "";
+      throw new Error(
+        `docker-registry exited with ${child.exitCode}: ${stderr}`,
+      );
     }
     const answered = await fetch(url, { signal: AbortSignal.timeout(1000) })
       .then((response) => response.status === 200 || response.status === 401)
@@ -101,5 +129,7 @@ async function waitUntilAnswering(url: string, child: Bun.Subprocess): Promise<v
     if (answered) return;
     await Bun.sleep(50);
   }
-  throw new Error(`docker-registry did not answer ${url} within ${STARTUP_DEADLINE_MS} ms`);
+  throw new Error(
+    `docker-registry did not answer ${url} within ${STARTUP_DEADLINE_MS} ms`,
+  );
 }

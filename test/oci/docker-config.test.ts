@@ -1,8 +1,18 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rm,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { normalizeAuthKey, readDockerCredentials } from "../../src/oci/docker-config.ts";
+import {
+  normalizeAuthKey,
+  readDockerCredentials,
+} from "../../src/oci/docker-config.ts";
 import { RecordingReporter } from "../../src/report/reporter.ts";
 
 const REGISTRY = "reg.test:5443";
@@ -21,21 +31,29 @@ beforeEach(async () => {
   await mkdir(join(directory, "dc"));
   // Prints credentials only for reg.test:5443 and logs every call with its stdin.
   await writeHelper(bin, "fake", [
-    'server=$(cat)',
+    "server=$(cat)",
     `echo "$0 $1 $server" >> ${helperLog}`,
     `if [ "$server" = "${REGISTRY}" ]; then printf '{"ServerURL":"%s","Username":"u","Secret":"${SECRET}"}' "$server"; exit 0; fi`,
     'echo "credentials not found in native keychain"; exit 1',
   ]);
   await writeHelper(bin, "nope", [`echo "$0 $1" >> ${helperLog}`, "exit 1"]);
   await writeHelper(bin, "broken", ['echo "not json"']);
-  env = { DOCKER_CONFIG: join(directory, "dc"), PATH: `${bin}:${process.env.PATH}`, HOME: directory };
+  env = {
+    DOCKER_CONFIG: join(directory, "dc"),
+    PATH: `${bin}:${process.env.PATH}`,
+    HOME: directory,
+  };
 });
 
 afterEach(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-async function writeHelper(bin: string, name: string, lines: string[]): Promise<void> {
+async function writeHelper(
+  bin: string,
+  name: string,
+  lines: string[],
+): Promise<void> {
   const path = join(bin, `docker-credential-${name}`);
   await writeFile(path, ["#!/bin/sh", ...lines].join("\n"));
   await chmod(path, 0o755);
@@ -47,7 +65,10 @@ async function writeConfig(config: unknown): Promise<void> {
 
 async function helperCalls(): Promise<string[]> {
   const text = await readFile(helperLog, "utf8").catch(() => "");
-  return text.split("\n").filter(Boolean).map((line) => line.replace(/^.*docker-credential-/, ""));
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => line.replace(/^.*docker-credential-/, ""));
 }
 
 describe("readDockerCredentials", () => {
@@ -74,7 +95,10 @@ describe("readDockerCredentials", () => {
   });
 
   test("prefers credHelpers over credsStore", async () => {
-    await writeConfig({ credsStore: "nope", credHelpers: { [REGISTRY]: "fake" } });
+    await writeConfig({
+      credsStore: "nope",
+      credHelpers: { [REGISTRY]: "fake" },
+    });
 
     const credentials = await readDockerCredentials(REGISTRY, { env });
 
@@ -95,7 +119,10 @@ describe("readDockerCredentials", () => {
   });
 
   test("falls back to auths when the helper has nothing", async () => {
-    await writeConfig({ auths: { "other.test:1": { auth: AUTH_FIELD } }, credsStore: "fake" });
+    await writeConfig({
+      auths: { "other.test:1": { auth: AUTH_FIELD } },
+      credsStore: "fake",
+    });
 
     const credentials = await readDockerCredentials("other.test:1", { env });
 
@@ -104,42 +131,70 @@ describe("readDockerCredentials", () => {
   });
 
   test("warns about a missing helper without the secret", async () => {
-    await writeConfig({ auths: { [REGISTRY]: { auth: AUTH_FIELD } }, credsStore: "absent" });
+    await writeConfig({
+      auths: { [REGISTRY]: { auth: AUTH_FIELD } },
+      credsStore: "absent",
+    });
     const reporter = new RecordingReporter();
 
-    const credentials = await readDockerCredentials(REGISTRY, { env, reporter });
+    const credentials = await readDockerCredentials(REGISTRY, {
+      env,
+      reporter,
+    });
 
     expect(credentials).toEqual({ username: "u", password: SECRET });
-    expect(reporter.messages("warn")).toEqual(['credential helper "docker-credential-absent" not found on PATH']);
+    expect(reporter.messages("warn")).toEqual([
+      'credential helper "docker-credential-absent" not found on PATH',
+    ]);
   });
 
   test("warns about helper output that is not JSON", async () => {
     await writeConfig({ credsStore: "broken" });
     const reporter = new RecordingReporter();
 
-    const credentials = await readDockerCredentials(REGISTRY, { env, reporter });
+    const credentials = await readDockerCredentials(REGISTRY, {
+      env,
+      reporter,
+    });
 
     expect(credentials).toBeUndefined();
-    expect(reporter.messages("warn")).toEqual(['credential helper "docker-credential-broken" printed invalid JSON']);
+    expect(reporter.messages("warn")).toEqual([
+      'credential helper "docker-credential-broken" printed invalid JSON',
+    ]);
   });
 
   test("reads username and password fields", async () => {
-    await writeConfig({ auths: { [REGISTRY]: { username: "u", password: SECRET } } });
+    await writeConfig({
+      auths: { [REGISTRY]: { username: "u", password: SECRET } },
+    });
 
-    expect(await readDockerCredentials(REGISTRY, { env })).toEqual({ username: "u", password: SECRET });
+    expect(await readDockerCredentials(REGISTRY, { env })).toEqual({
+      username: "u",
+      password: SECRET,
+    });
   });
 
   test("uses the Docker Hub key for docker.io", async () => {
-    await writeConfig({ auths: { "https://index.docker.io/v1/": { auth: AUTH_FIELD } } });
+    await writeConfig({
+      auths: { "https://index.docker.io/v1/": { auth: AUTH_FIELD } },
+    });
 
-    expect(await readDockerCredentials("docker.io", { env })).toEqual({ username: "u", password: SECRET });
+    expect(await readDockerCredentials("docker.io", { env })).toEqual({
+      username: "u",
+      password: SECRET,
+    });
   });
 
   test("reads ~/.docker without DOCKER_CONFIG", async () => {
     await mkdir(join(directory, ".docker"));
-    await writeFile(join(directory, ".docker", "config.json"), JSON.stringify({ auths: { [REGISTRY]: { auth: AUTH_FIELD } } }));
+    await writeFile(
+      join(directory, ".docker", "config.json"),
+      JSON.stringify({ auths: { [REGISTRY]: { auth: AUTH_FIELD } } }),
+    );
 
-    const credentials = await readDockerCredentials(REGISTRY, { env: { HOME: directory, PATH: env.PATH } });
+    const credentials = await readDockerCredentials(REGISTRY, {
+      env: { HOME: directory, PATH: env.PATH },
+    });
 
     expect(credentials).toEqual({ username: "u", password: SECRET });
   });
@@ -152,7 +207,10 @@ describe("readDockerCredentials", () => {
     await writeFile(join(directory, "dc", "config.json"), "{ not json");
     const reporter = new RecordingReporter();
 
-    const credentials = await readDockerCredentials(REGISTRY, { env, reporter });
+    const credentials = await readDockerCredentials(REGISTRY, {
+      env,
+      reporter,
+    });
 
     expect(credentials).toBeUndefined();
     expect(reporter.messages("warn")).toHaveLength(1);

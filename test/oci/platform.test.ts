@@ -1,10 +1,20 @@
 import { describe, expect, test } from "bun:test";
 import { MediaType } from "../../src/oci/media-types.ts";
-import { currentPlatform, formatPlatform, listPlatforms, selectPlatform } from "../../src/oci/platform.ts";
+import {
+  currentPlatform,
+  formatPlatform,
+  listPlatforms,
+  selectPlatform,
+} from "../../src/oci/platform.ts";
 import type { ImageIndex, Platform } from "../../src/oci/types.ts";
 
 function entry(digestChar: string, platform?: Platform) {
-  return { mediaType: MediaType.imageManifest, digest: `sha256:${digestChar.repeat(64)}`, size: 10, ...(platform ? { platform } : {}) };
+  return {
+    mediaType: MediaType.imageManifest,
+    digest: `sha256:${digestChar.repeat(64)}`,
+    size: 10,
+    ...(platform ? { platform } : {}),
+  };
 }
 
 const index: ImageIndex = {
@@ -25,29 +35,48 @@ describe("selectPlatform", () => {
     [{ os: "linux", architecture: "arm64", variant: "v8" }, "2"],
     [{ os: "darwin", architecture: "arm64" }, "4"],
   ])("picks the entry for %o", (platform, digestChar) => {
-    expect(selectPlatform(index, platform)?.digest).toBe(`sha256:${digestChar.repeat(64)}`);
+    expect(selectPlatform(index, platform)?.digest).toBe(
+      `sha256:${digestChar.repeat(64)}`,
+    );
   });
 
   test("returns undefined without a match", () => {
-    expect(selectPlatform(index, { os: "windows", architecture: "amd64" })).toBeUndefined();
+    expect(
+      selectPlatform(index, { os: "windows", architecture: "amd64" }),
+    ).toBeUndefined();
   });
 
   test("falls back to a variant entry", () => {
-    const onlyVariant: ImageIndex = { schemaVersion: 2, manifests: [entry("2", { os: "linux", architecture: "arm64", variant: "v8" })] };
+    const onlyVariant: ImageIndex = {
+      schemaVersion: 2,
+      manifests: [
+        entry("2", { os: "linux", architecture: "arm64", variant: "v8" }),
+      ],
+    };
 
-    expect(selectPlatform(onlyVariant, { os: "linux", architecture: "arm64" })?.digest).toBe(`sha256:${"2".repeat(64)}`);
+    expect(
+      selectPlatform(onlyVariant, { os: "linux", architecture: "arm64" })
+        ?.digest,
+    ).toBe(`sha256:${"2".repeat(64)}`);
   });
 });
 
 describe("listPlatforms", () => {
   test("skips entries without a platform", () => {
-    expect(listPlatforms(index)).toEqual(["linux/amd64", "linux/arm64/v8", "linux/arm64", "darwin/arm64"]);
+    expect(listPlatforms(index)).toEqual([
+      "linux/amd64",
+      "linux/arm64/v8",
+      "linux/arm64",
+      "darwin/arm64",
+    ]);
   });
 });
 
 describe("formatPlatform", () => {
   test("omits a missing variant", () => {
-    expect(formatPlatform({ os: "linux", architecture: "amd64" })).toBe("linux/amd64");
+    expect(formatPlatform({ os: "linux", architecture: "amd64" })).toBe(
+      "linux/amd64",
+    );
   });
 });
 

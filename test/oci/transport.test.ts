@@ -1,11 +1,23 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createServer } from "node:net";
-import { OCI_PLAIN_HTTP_TO_HTTPS, OCI_UNREACHABLE } from "../../src/oci/errors.ts";
+import {
+  OCI_PLAIN_HTTP_TO_HTTPS,
+  OCI_UNREACHABLE,
+} from "../../src/oci/errors.ts";
 import { MediaType } from "../../src/oci/media-types.ts";
 import { parseReference } from "../../src/oci/reference.ts";
 import { RegistryClient } from "../../src/oci/registry-client.ts";
-import { hostPortOf, isLoopbackRegistry, registryOrigin } from "../../src/oci/transport.ts";
-import { FakeContent, serveContent, startFaultRegistry, type FaultRegistry } from "../helpers/fault-registry.ts";
+import {
+  hostPortOf,
+  isLoopbackRegistry,
+  registryOrigin,
+} from "../../src/oci/transport.ts";
+import {
+  FakeContent,
+  serveContent,
+  startFaultRegistry,
+  type FaultRegistry,
+} from "../helpers/fault-registry.ts";
 
 const servers: FaultRegistry[] = [];
 afterEach(async () => {
@@ -19,7 +31,9 @@ afterEach(async () => {
 function refusingFetch(urls: string[]): typeof fetch {
   const refuse = async (input: string | URL | Request) => {
     urls.push(String(input instanceof Request ? input.url : input));
-    throw Object.assign(new TypeError("ECONNREFUSED: Unable to connect"), { code: "ECONNREFUSED" });
+    throw Object.assign(new TypeError("ECONNREFUSED: Unable to connect"), {
+      code: "ECONNREFUSED",
+    });
   };
   return refuse as unknown as typeof fetch;
 }
@@ -43,8 +57,12 @@ describe("isLoopbackRegistry", () => {
 
 describe("registryOrigin", () => {
   test("keeps the port", () => {
-    expect(registryOrigin("localhost:5000", true)).toBe("http://localhost:5000");
-    expect(registryOrigin("reg.test:8443", false)).toBe("https://reg.test:8443");
+    expect(registryOrigin("localhost:5000", true)).toBe(
+      "http://localhost:5000",
+    );
+    expect(registryOrigin("reg.test:8443", false)).toBe(
+      "https://reg.test:8443",
+    );
   });
 });
 
@@ -61,10 +79,19 @@ describe("hostPortOf", () => {
 describe("RegistryClient scheme selection", () => {
   test("uses plain HTTP for loopback and HTTPS otherwise", async () => {
     const urls: string[] = [];
-    const client = new RegistryClient({ credentials: async () => undefined, fetch: refusingFetch(urls) });
+    const client = new RegistryClient({
+      credentials: async () => undefined,
+      fetch: refusingFetch(urls),
+    });
 
-    for (const registry of ["localhost:5000", "127.0.0.1:5001", "reg.test:5000"]) {
-      await client.getManifest(parseReference(`${registry}/team/tool:1.0`)).catch(() => {});
+    for (const registry of [
+      "localhost:5000",
+      "127.0.0.1:5001",
+      "reg.test:5000",
+    ]) {
+      await client
+        .getManifest(parseReference(`${registry}/team/tool:1.0`))
+        .catch(() => {});
     }
 
     expect(urls).toEqual([
@@ -83,8 +110,14 @@ describe("RegistryClient scheme selection", () => {
       isInsecure: (registry) => insecure.has(registry),
     });
 
-    for (const registry of ["reg.test:5001", "reg.test:5000", "localhost:8443"]) {
-      await client.getManifest(parseReference(`${registry}/team/tool:1.0`)).catch(() => {});
+    for (const registry of [
+      "reg.test:5001",
+      "reg.test:5000",
+      "localhost:8443",
+    ]) {
+      await client
+        .getManifest(parseReference(`${registry}/team/tool:1.0`))
+        .catch(() => {});
     }
 
     expect(urls).toEqual([
@@ -95,11 +128,19 @@ describe("RegistryClient scheme selection", () => {
   });
 
   test("names localhost:80 for a refused bare localhost", async () => {
-    const client = new RegistryClient({ credentials: async () => undefined, fetch: refusingFetch([]) });
+    const client = new RegistryClient({
+      credentials: async () => undefined,
+      fetch: refusingFetch([]),
+    });
 
-    const failure = client.getManifest(parseReference("localhost/team/tool:1.0"));
+    const failure = client.getManifest(
+      parseReference("localhost/team/tool:1.0"),
+    );
 
-    await expect(failure).rejects.toMatchObject({ code: OCI_UNREACHABLE, exitCode: 69 });
+    await expect(failure).rejects.toMatchObject({
+      code: OCI_UNREACHABLE,
+      exitCode: 69,
+    });
     await expect(failure).rejects.toThrow('"localhost:80"');
   });
 
@@ -107,32 +148,60 @@ describe("RegistryClient scheme selection", () => {
     const port = await closedPort();
     const client = new RegistryClient({ credentials: async () => undefined });
 
-    const failure = client.getManifest(parseReference(`127.0.0.1:${port}/team/tool:1.0`));
+    const failure = client.getManifest(
+      parseReference(`127.0.0.1:${port}/team/tool:1.0`),
+    );
 
     await expect(failure).rejects.toMatchObject({ code: OCI_UNREACHABLE });
-    await expect(failure).rejects.toThrow(`"127.0.0.1:${port}": connection refused`);
+    await expect(failure).rejects.toThrow(
+      `"127.0.0.1:${port}": connection refused`,
+    );
   });
 
   test("fails on plain HTTP behind HTTPS without retrying", async () => {
     const server = startFaultRegistry(() => new Response("plain"));
     servers.push(server);
-    const client = new RegistryClient({ credentials: async () => undefined, isInsecure: () => false });
+    const client = new RegistryClient({
+      credentials: async () => undefined,
+      isInsecure: () => false,
+    });
 
-    const failure = client.getManifest(parseReference(`${server.host}/team/tool:1.0`));
+    const failure = client.getManifest(
+      parseReference(`${server.host}/team/tool:1.0`),
+    );
 
-    await expect(failure).rejects.toMatchObject({ code: OCI_PLAIN_HTTP_TO_HTTPS });
-    await expect(failure).rejects.toMatchObject({ hint: expect.stringContaining(`insecure = ["${server.host}"]`) });
+    await expect(failure).rejects.toMatchObject({
+      code: OCI_PLAIN_HTTP_TO_HTTPS,
+    });
+    await expect(failure).rejects.toMatchObject({
+      hint: expect.stringContaining(`insecure = ["${server.host}"]`),
+    });
     expect(server.requests).toHaveLength(0);
   });
 
   test("looks up credentials with the port", async () => {
     const content = new FakeContent();
-    const config = { ...content.addBlob(new TextEncoder().encode("{}")), mediaType: MediaType.empty };
-    content.addManifest({ schemaVersion: 2, mediaType: MediaType.imageManifest, config, layers: [] }, MediaType.imageManifest, "1.0");
+    const config = {
+      ...content.addBlob(new TextEncoder().encode("{}")),
+      mediaType: MediaType.empty,
+    };
+    content.addManifest(
+      {
+        schemaVersion: 2,
+        mediaType: MediaType.imageManifest,
+        config,
+        layers: [],
+      },
+      MediaType.imageManifest,
+      "1.0",
+    );
     const server = startFaultRegistry((request, url) =>
       request.headers.get("authorization")
         ? serveContent(content, request, url)
-        : new Response(null, { status: 401, headers: { "www-authenticate": 'Basic realm="r"' } }),
+        : new Response(null, {
+            status: 401,
+            headers: { "www-authenticate": 'Basic realm="r"' },
+          }),
     );
     servers.push(server);
     const lookups: string[] = [];
@@ -155,7 +224,9 @@ async function closedPort(): Promise<number> {
     const server = createServer();
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+      server.close(() =>
+        resolve(typeof address === "object" && address ? address.port : 0),
+      );
     });
   });
 }

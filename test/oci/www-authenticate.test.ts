@@ -14,10 +14,22 @@ function challengesOf(header: string) {
 describe("parseWwwAuthenticate", () => {
   test.each([
     ["compact", `Bearer realm="${REALM}",service="reg.test",scope="${SCOPE}"`],
-    ["spaces after commas", `Bearer realm="${REALM}", service="reg.test", scope="${SCOPE}"`],
-    ["other parameter order", `Bearer scope="${SCOPE}",service="reg.test",realm="${REALM}"`],
-    ["unquoted token and extra parameter", `Bearer realm="${REALM}",service=reg.test,scope="${SCOPE}",error="insufficient_scope"`],
-    ["lowercase scheme", `bearer realm="${REALM}",service="reg.test",scope="${SCOPE}"`],
+    [
+      "spaces after commas",
+      `Bearer realm="${REALM}", service="reg.test", scope="${SCOPE}"`,
+    ],
+    [
+      "other parameter order",
+      `Bearer scope="${SCOPE}",service="reg.test",realm="${REALM}"`,
+    ],
+    [
+      "unquoted token and extra parameter",
+      `Bearer realm="${REALM}",service=reg.test,scope="${SCOPE}",error="insufficient_scope"`,
+    ],
+    [
+      "lowercase scheme",
+      `bearer realm="${REALM}",service="reg.test",scope="${SCOPE}"`,
+    ],
   ])("keeps the scope whole: %s", (_, header) => {
     const result = parseWwwAuthenticate(header);
 
@@ -31,17 +43,24 @@ describe("parseWwwAuthenticate", () => {
   });
 
   test("reads the extra error parameter", () => {
-    const challenges = challengesOf(`Bearer realm="r",error="insufficient_scope"`);
+    const challenges = challengesOf(
+      `Bearer realm="r",error="insufficient_scope"`,
+    );
 
     expect(challenges[0]?.params.error).toBe("insufficient_scope");
   });
 
   test("splits several challenges", () => {
-    const result = parseWwwAuthenticate(`Basic realm="basic, realm", Bearer realm="${REALM}",service="s"`);
+    const result = parseWwwAuthenticate(
+      `Basic realm="basic, realm", Bearer realm="${REALM}",service="s"`,
+    );
 
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.value.map((challenge) => challenge.scheme)).toEqual(["basic", "bearer"]);
+    expect(result.value.map((challenge) => challenge.scheme)).toEqual([
+      "basic",
+      "bearer",
+    ]);
     expect(result.value[0]?.params.realm).toBe("basic, realm");
     expect(result.value[1]?.params.service).toBe("s");
   });
