@@ -49,7 +49,10 @@ export class Authenticator {
     this.#options = options;
   }
 
-  /** Returns a cached `Authorization` value for `registry` and `scope`, if still valid. */
+  /**
+   * Returns the cached `Authorization` value for `registry` and `scope` while
+   * it is valid.
+   */
   cached(registry: string, scope: string): string | undefined {
     const entry = this.#cache.get(cacheKey(registry, scope));
     if (!entry) return undefined;
@@ -118,7 +121,7 @@ export class Authenticator {
     const realm = parseRealm(registry, challenge.params.realm);
     if (challenge.params.service !== undefined)
       realm.searchParams.set("service", challenge.params.service);
-    // The challenge's scope is what the registry will check; ours is the fallback.
+    // The registry checks the scope of its challenge, so that one wins over ours.
     realm.searchParams.set("scope", challenge.params.scope ?? scope);
 
     // Credentials travel to the realm only over TLS, unless the registry

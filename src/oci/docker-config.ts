@@ -119,7 +119,8 @@ function credentialsFromAuths(
     if (entry.auth) return decodeAuthField(entry.auth);
     if (entry.username && entry.password)
       return { username: entry.username, password: entry.password };
-    // NOTE: `identitytoken` (an OAuth2 refresh token) is not exchanged yet, so such entries act as anonymous.
+    // NOTE: `identitytoken` (an OAuth2 refresh token) is not exchanged yet, so
+    // such entries act as anonymous.
   }
   return undefined;
 }

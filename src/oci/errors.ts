@@ -169,7 +169,10 @@ export function manifestInvalidError(
   );
 }
 
-/** Builds the error for a response no caller handled, with the registry's own error text. */
+/**
+ * Builds the error for a response no caller handled, with the registry's own
+ * error text.
+ */
 export async function responseError(
   action: string,
   response: Response,

@@ -9,7 +9,10 @@ import {
 } from "./errors.ts";
 import { formatReference } from "./reference.ts";
 
-/** Blob content: bytes in memory, or a file whose digest and size the caller has computed. */
+/**
+ * Blob content: bytes in memory, or a file whose digest and size the caller has
+ * computed.
+ */
 export type BlobSource =
   Uint8Array | { path: string; digest: string; size: number };
 
@@ -49,7 +52,8 @@ export async function pushBlob(
   if (location === null)
     throw registryStatusError(action, opened.status, "(no Location header)");
 
-  // The Location may carry its own query (upload state), so append the digest to it.
+  // The Location may carry its own query (upload state), so append the digest
+  // to it.
   const target = new URL(location, "http://placeholder");
   target.searchParams.set("digest", digest);
   const isAbsolute = /^[a-z][a-z0-9+.-]*:\/\//i.test(location);
@@ -83,7 +87,9 @@ export interface PushManifestRequest {
   mediaType: string;
 }
 
-/** PUTs a manifest at the reference's tag, or at its digest when it has no tag. */
+/**
+ * PUTs a manifest at the reference's tag, or at its digest when it has no tag.
+ */
 export async function pushManifest(
   client: RegistryClient,
   request: PushManifestRequest,

@@ -49,7 +49,10 @@ export interface RegistryClientOptions {
   ) => Promise<Record<string, string> | undefined>;
   reporter?: Reporter;
   fetch?: typeof fetch;
-  /** Per request bound on connecting and receiving headers, in ms. Default 30000. */
+  /**
+   * Per request bound on connecting and receiving headers, in ms. Default
+   * 30000.
+   */
   timeoutMs?: number;
 }
 
@@ -67,7 +70,9 @@ export interface RegistryRequest {
   path: string;
   method?: string;
   headers?: Record<string, string>;
-  /** A factory, so the body can be sent again after an authentication challenge. */
+  /**
+   * A factory, so the body can be sent again after an authentication challenge.
+   */
   body?: () => RequestInit["body"];
   /** `pull` or `pull,push`; the scope is `repository:<repository>:<actions>`. */
   actions?: string;
@@ -102,7 +107,10 @@ export class RegistryClient {
     });
   }
 
-  /** Fetches a manifest or image index by digest if the reference has one, else by tag. */
+  /**
+   * Fetches a manifest or image index by digest if the reference has one, else
+   * by tag.
+   */
   async getManifest(reference: Reference): Promise<FetchedManifest> {
     const { registry, repository } = reference;
     const target = reference.digest ?? reference.tag ?? "latest";
@@ -135,7 +143,10 @@ export class RegistryClient {
     };
   }
 
-  /** Follows an image index to the entry for `platform`; returns the platform manifest and the index digest. */
+  /**
+   * Follows an image index to the entry for `platform`. Returns the platform
+   * manifest, and the index digest when there was an index.
+   */
   async resolveManifest(
     reference: Reference,
     platform: Platform,
@@ -220,7 +231,10 @@ export class RegistryClient {
     });
   }
 
-  /** Fetches a whole blob into memory, verified; meant for small blobs such as configs. */
+  /**
+   * Fetches a whole blob into memory, verified. Meant for small blobs such as
+   * configs.
+   */
   async fetchBlobBytes(
     registry: string,
     repository: string,
@@ -230,7 +244,10 @@ export class RegistryClient {
     return new Uint8Array(await new Response(stream).arrayBuffer());
   }
 
-  /** Checks for a blob with HEAD, falling back to GET when HEAD is not allowed (405). */
+  /**
+   * Checks for a blob with HEAD, falling back to GET when HEAD is not allowed
+   * (405).
+   */
   async blobExists(
     registry: string,
     repository: string,
@@ -257,7 +274,10 @@ export class RegistryClient {
     throw await responseError(`checking blob "${digest}"`, response);
   }
 
-  /** Uploads a blob unless the registry has it already; a file source is streamed from disk. */
+  /**
+   * Uploads a blob unless the registry has it already. A file source is
+   * streamed from disk.
+   */
   async pushBlob(
     registry: string,
     repository: string,
@@ -267,7 +287,10 @@ export class RegistryClient {
     return pushBlob(this, { registry, repository, data, mediaType });
   }
 
-  /** Uploads a manifest at `reference.tag` (or its digest) and returns the digest. */
+  /**
+   * Uploads a manifest at `reference.tag` (or its digest) and returns the
+   * digest.
+   */
   async pushManifest(
     reference: Reference,
     bytes: Uint8Array,

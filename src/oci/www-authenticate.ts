@@ -2,9 +2,9 @@ import type { ParseResult } from "./reference.ts";
 
 /** One challenge of a `WWW-Authenticate` header (RFC 9110, section 11.6.1). */
 export interface AuthChallenge {
-  /** Lowercased, because schemes are case-insensitive: `Bearer` and `bearer` match. */
+  /** Scheme name, lowercased because `Bearer` and `bearer` are the same. */
   scheme: string;
-  /** Parameter names lowercased; values unquoted with escapes removed. */
+  /** Parameters by lowercased name, values unquoted and unescaped. */
   params: Record<string, string>;
 }
 
@@ -62,7 +62,10 @@ export function parseWwwAuthenticate(
   return { ok: true, value: challenges };
 }
 
-/** Reports whether a parameter (`token BWS "="`) follows, rather than the next challenge. */
+/**
+ * Reports whether a parameter (`token BWS "="`) follows, rather than the next
+ * challenge.
+ */
 function isParamAhead(scanner: Scanner): boolean {
   const saved = scanner.position;
   const name = scanner.token();

@@ -66,7 +66,10 @@ export class FakeContent {
     return { digest, size: bytes.byteLength };
   }
 
-  /** Stores a manifest under its digest and, if given, a tag; returns the digest. */
+  /**
+   * Stores a manifest under its digest and, if given, a tag. Returns the
+   * digest.
+   */
   addManifest(json: unknown, mediaType: string, tag?: string): string {
     const bytes = new TextEncoder().encode(JSON.stringify(json));
     const digest = sha256Digest(bytes);
@@ -77,15 +80,24 @@ export class FakeContent {
 }
 
 export interface ServeOptions {
-  /** Value for Docker-Content-Digest; null leaves the header out. Default: the real digest. */
+  /**
+   * Value for Docker-Content-Digest, or null to leave the header out. Default:
+   * the real digest.
+   */
   digestHeader?: (digest: string) => string | null;
-  /** Respond with 404 MANIFEST_UNKNOWN when Accept does not list the stored media type. */
+  /**
+   * Respond with 404 MANIFEST_UNKNOWN when Accept does not list the stored
+   * media type.
+   */
   isStrictAccept?: boolean;
   /** Respond to HEAD with 405, as some proxies do. */
   isHeadRejected?: boolean;
 }
 
-/** Answers `/v2/<name>/manifests/<ref>` and `/v2/<name>/blobs/<digest>` from `content`. */
+/**
+ * Serves `/v2/<name>/manifests/<ref>` and `/v2/<name>/blobs/<digest>` from
+ * `content`.
+ */
 export function serveContent(
   content: FakeContent,
   request: Request,
@@ -140,7 +152,7 @@ export function distributionError(
 
 export interface CountingBody {
   body: ReadableStream<Uint8Array>;
-  /** Bytes handed to the server so far; socket buffers hold some of them. */
+  /** Byte count handed to the server so far, socket buffers included. */
   sent: () => number;
   /** Settles when the server cancels the body because the client went away. */
   cancelled: Promise<void>;

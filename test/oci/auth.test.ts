@@ -33,9 +33,9 @@ interface BearerRegistryOptions {
 }
 
 /**
- * Starts a registry that challenges with `challenge`, issues token "T" at `/token`
- * only for service `reg.test` and the exact scope, and serves content only
- * with `Bearer T`.
+ * Starts a registry that challenges with `challenge`, issues token "T" at
+ * `/token` only for service `reg.test` and the exact scope, and serves
+ * content only with `Bearer T`.
  */
 function startBearerRegistry(
   content: FakeContent,

@@ -31,7 +31,10 @@ afterAll(async () => {
   await registry.stop();
 });
 
-/** Pushes a config and one layer, then the manifest at `tag`; returns the manifest digest and parts. */
+/**
+ * Pushes a config and one layer, then the manifest at `tag`, and returns the
+ * manifest digest and parts.
+ */
 async function pushPackage(repository: string, tag: string, layerText: string) {
   const config = await client.pushBlob(
     registry.host,
@@ -286,7 +289,10 @@ describe("RegistryClient with htpasswd", () => {
     credentials: async () => ({ username: "u", password: "p" }),
   });
 
-  /** Pushes an empty-config manifest at `tag` in `team/locked`; returns its digest. */
+  /**
+   * Pushes an empty-config manifest at `tag` in `team/locked` and returns its
+   * digest.
+   */
   async function pushLocked(tag: string): Promise<string> {
     const config = await authed.pushBlob(
       secured.host,
