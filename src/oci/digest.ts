@@ -26,6 +26,8 @@ export function digestLike(
 export interface VerifyOptions {
   /** Called after each chunk with the byte count received so far. */
   onProgress?: (received: number) => void;
+  /** Called once the whole blob arrived with the expected size and digest. */
+  onVerified?: () => void;
 }
 
 /**
@@ -51,7 +53,10 @@ export function verifyBlobStream(
       if (done) {
         const failure = checkComplete(descriptor, received, hasher, algorithm);
         if (failure) controller.error(failure);
-        else controller.close();
+        else {
+          options.onVerified?.();
+          controller.close();
+        }
         return;
       }
       received += value.byteLength;

@@ -74,7 +74,7 @@ export interface RegistryRequest {
    * A factory, so the body can be sent again after an authentication challenge.
    */
   body?: () => RequestInit["body"];
-  /** `pull` or `pull,push`; the scope is `repository:<repository>:<actions>`. */
+  /** `pull` (default) or `pull,push`, the actions of the token scope. */
   actions?: string;
 }
 
@@ -216,7 +216,9 @@ export class RegistryClient {
     this.#reporter.emit({ kind: "download-start", reference, digest, size });
     const body =
       response.body ??
-      new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+      new ReadableStream<Uint8Array>({
+        start: (controller) => controller.close(),
+      });
     return verifyBlobStream(body, descriptor, {
       onProgress: (received) => {
         this.#reporter.emit({
@@ -225,9 +227,8 @@ export class RegistryClient {
           received,
           size,
         });
-        if (received === size)
-          this.#reporter.emit({ kind: "download-end", digest });
       },
+      onVerified: () => this.#reporter.emit({ kind: "download-end", digest }),
     });
   }
 

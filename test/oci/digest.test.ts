@@ -101,6 +101,17 @@ describe("verifyBlobStream", () => {
     });
   });
 
+  test("signals verification at the end", async () => {
+    let verifiedCount = 0;
+
+    const stream = verifyBlobStream(streamOf(""), descriptorFor(""), {
+      onVerified: () => verifiedCount++,
+    });
+    await new Response(stream).text();
+
+    expect(verifiedCount).toBe(1);
+  });
+
   test("reports progress per chunk", async () => {
     const received: number[] = [];
 

@@ -12,6 +12,7 @@ import {
 } from "../../src/oci/errors.ts";
 import { readDockerCredentials } from "../../src/oci/docker-config.ts";
 import { parseReference } from "../../src/oci/reference.ts";
+import { RecordingReporter } from "../../src/report/reporter.ts";
 import { RegistryClient, sha256Digest } from "../../src/oci/registry-client.ts";
 import type { Descriptor, ImageManifest } from "../../src/oci/types.ts";
 import {
@@ -115,6 +116,22 @@ describe("RegistryClient against docker-registry", () => {
     const text = await new Response(stream).text();
 
     expect(text).toBe("layer bytes for streaming");
+  });
+
+  test("reports download events", async () => {
+    const { layer } = await pushPackage("team/events", "1", "event layer");
+    const reporter = new RecordingReporter();
+    const observed = new RegistryClient({
+      credentials: async () => undefined,
+      reporter,
+    });
+
+    await observed.fetchBlobBytes(registry.host, "team/events", layer);
+
+    const kinds = reporter.events.map((event) => event.kind);
+    expect(kinds[0]).toBe("download-start");
+    expect(kinds).toContain("download-progress");
+    expect(kinds.at(-1)).toBe("download-end");
   });
 
   test("pushes a blob streamed from a file", async () => {
