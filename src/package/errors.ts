@@ -37,7 +37,7 @@ export function invalidArchiveError(entry: string | undefined, detail: string, c
 
 export function archiveTooLargeError(detail: string): OcxError {
   return new OcxError(PACKAGE_ARCHIVE_TOO_LARGE, `Layer archive too large: ${detail}`, {
-    hint: "The layer may be a decompression bomb; if the package is genuinely this large, raise the extraction limit",
+    hint: "The layer may be a decompression bomb; if the package is genuinely this large, raise max_package_bytes under [limits] in config.toml",
     exitCode: ExitCode.dataError,
   });
 }

@@ -57,7 +57,7 @@ export async function pushPackage(client: RegistryClient, options: PushPackageOp
   };
   const bytes = new TextEncoder().encode(JSON.stringify(index));
   const digest = await client.pushManifest(reference, bytes, MediaType.imageIndex);
-  log(reporter, "info", `pushed ${formatReference(reference)} for ${options.platforms.length} platforms`, { digest });
+  log(reporter, "info", `pushed ${formatReference(reference)} as an image index of ${options.platforms.length} platform manifest(s)`, { digest });
   return {
     reference: formatReference(reference),
     digest,
