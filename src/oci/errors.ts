@@ -17,6 +17,7 @@ export const OCI_MANIFEST_INVALID = "OCI_MANIFEST_INVALID";
 export const OCI_UNAUTHORIZED = "OCI_UNAUTHORIZED";
 export const OCI_UNREACHABLE = "OCI_UNREACHABLE";
 export const OCI_PLAIN_HTTP_TO_HTTPS = "OCI_PLAIN_HTTP_TO_HTTPS";
+export const OCI_TLS_UNTRUSTED = "OCI_TLS_UNTRUSTED";
 export const OCI_PLATFORM_NOT_FOUND = "OCI_PLATFORM_NOT_FOUND";
 export const OCI_REGISTRY_ERROR = "OCI_REGISTRY_ERROR";
 
@@ -86,6 +87,22 @@ export function plainHttpToHttpsError(
     `TLS handshake with registry "${registry}" failed: the server seems to speak plain HTTP to an HTTPS request`,
     {
       hint: `if "${registry}" is meant to be plain HTTP, add it to the config: [registries] insecure = ["${registry}"]`,
+      exitCode: ExitCode.unavailable,
+      cause,
+    },
+  );
+}
+
+export function tlsUntrustedError(
+  registry: string,
+  code: string,
+  cause?: unknown,
+): OcxError {
+  return new OcxError(
+    OCI_TLS_UNTRUSTED,
+    `TLS certificate of registry "${registry}" is not trusted: ${code}`,
+    {
+      hint: `if "${registry}" uses a private CA, add it to the config: [registries."${registry}"] ca_file = "/path/to/ca.pem"`,
       exitCode: ExitCode.unavailable,
       cause,
     },

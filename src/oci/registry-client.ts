@@ -23,6 +23,7 @@ import {
   isLoopbackRegistry,
   registryOrigin,
   sendRequest,
+  type RegistryTlsOptions,
 } from "./transport.ts";
 import type {
   Descriptor,
@@ -43,6 +44,11 @@ export interface RegistryClientOptions {
   isInsecure?: (registry: string) => boolean;
   /** Default: the docker config (`$DOCKER_CONFIG` or ~/.docker/config.json). */
   credentials?: (registry: string) => Promise<Credentials | undefined>;
+  /**
+   * TLS settings per host (`host[:port]`), such as a private CA. They apply
+   * to every HTTPS request to that host, the token realm included.
+   */
+  tls?: (registry: string) => Promise<RegistryTlsOptions | undefined>;
   /** Extra headers per host (`host[:port]`), e.g. from plugins. */
   requestHeaders?: (
     host: string,
@@ -87,6 +93,7 @@ export class RegistryClient {
   readonly #reporter: Reporter;
   readonly #fetch: typeof fetch;
   readonly #timeoutMs: number;
+  readonly #tlsFor: (url: URL) => Promise<RegistryTlsOptions | undefined>;
   readonly #authenticator: Authenticator;
 
   constructor(options: RegistryClientOptions = {}) {
@@ -95,6 +102,7 @@ export class RegistryClient {
     this.#reporter = options.reporter ?? silentReporter;
     this.#fetch = options.fetch ?? fetch;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#tlsFor = async (url) => options.tls?.(url.host);
     const reporter = this.#reporter;
     this.#authenticator = new Authenticator({
       credentials:
@@ -102,7 +110,11 @@ export class RegistryClient {
         ((registry) => readDockerCredentials(registry, { reporter })),
       isInsecure: this.#isInsecure,
       reporter,
-      send: { fetch: this.#fetch, timeoutMs: this.#timeoutMs },
+      send: {
+        fetch: this.#fetch,
+        timeoutMs: this.#timeoutMs,
+        tlsFor: this.#tlsFor,
+      },
       requestHeaders: this.#requestHeaders,
     });
   }
@@ -348,6 +360,7 @@ export class RegistryClient {
       {
         fetch: this.#fetch,
         timeoutMs: this.#timeoutMs,
+        tlsFor: this.#tlsFor,
         headersFor: async (target) => ({
           ...((await this.#requestHeaders(target.host)) ?? {}),
           ...request.headers,

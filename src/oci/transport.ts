@@ -1,7 +1,28 @@
-import { plainHttpToHttpsError, unreachableError } from "./errors.ts";
+import {
+  plainHttpToHttpsError,
+  tlsUntrustedError,
+  unreachableError,
+} from "./errors.ts";
 
 const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
 const MAX_REDIRECTS = 5;
+
+/** Certificate verification failures as Bun reports them in `error.code`. */
+const UNTRUSTED_CERTIFICATE_CODES = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/** TLS settings for one registry; `ca` is PEM text trusted besides the system roots. */
+export interface RegistryTlsOptions {
+  ca?: string | string[];
+}
 
 /**
  * Reports whether `registry` (`host[:port]`) is a loopback address. Loopback
@@ -33,6 +54,8 @@ export interface SendOptions {
   timeoutMs: number;
   /** Headers for a given URL; called again after a redirect to another origin. */
   headersFor: (url: URL) => Promise<Record<string, string>>;
+  /** TLS settings for a given URL, such as a private CA of the registry. */
+  tlsFor?: (url: URL) => Promise<RegistryTlsOptions | undefined>;
 }
 
 /**
@@ -81,11 +104,14 @@ async function fetchWithTimeout(
   init: RequestInit,
   options: SendOptions,
 ): Promise<Response> {
+  const tls =
+    url.protocol === "https:" ? await options.tlsFor?.(url) : undefined;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs);
   try {
     return await options.fetch(url, {
       ...init,
+      ...(tls ? { tls } : {}),
       redirect: "manual",
       signal: controller.signal,
     });
@@ -120,6 +146,14 @@ function toNetworkError(
   // bytes, which is what a plain HTTP server does.
   if (url.protocol === "https:" && code === "EPROTO") {
     return plainHttpToHttpsError(url.host, error);
+  }
+  if (typeof code === "string" && UNTRUSTED_CERTIFICATE_CODES.has(code)) {
+    return tlsUntrustedError(url.host, code, error);
+  }
+  // A TLS server resets a connection that opens with a plain HTTP request.
+  if (url.protocol === "http:" && code === "ECONNRESET") {
+    const detail = "connection reset (the server may expect HTTPS)";
+    return unreachableError(hostPort, detail, error);
   }
   if (code === "ECONNREFUSED")
     return unreachableError(hostPort, "connection refused", error);

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { sha256Digest } from "../../src/oci/digest.ts";
 
 /** One request as the fake registry received it. */
@@ -27,11 +30,15 @@ export type FaultHandler = (
  * registry does not produce: odd challenges, missing or wrong digest
  * headers, strict Accept checks, oversized or slow bodies.
  */
-export function startFaultRegistry(handler: FaultHandler): FaultRegistry {
+export function startFaultRegistry(
+  handler: FaultHandler,
+  options: { tls?: TestCertificate } = {},
+): FaultRegistry {
   const requests: RecordedRequest[] = [];
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
+    ...(options.tls ? { tls: options.tls } : {}),
     async fetch(request) {
       const url = new URL(request.url);
       requests.push({
@@ -46,10 +53,57 @@ export function startFaultRegistry(handler: FaultHandler): FaultRegistry {
   const host = `127.0.0.1:${server.port}`;
   return {
     host,
-    url: `http://${host}`,
+    url: `${options.tls ? "https" : "http"}://${host}`,
     requests,
     stop: async () => server.stop(true),
   };
+}
+
+/** A self-signed certificate and its key, both PEM text. */
+export interface TestCertificate {
+  cert: string;
+  key: string;
+}
+
+/**
+ * Creates a self-signed certificate for `localhost` and 127.0.0.1 with
+ * openssl, valid for one day. It is its own CA, so tests trust it by
+ * passing `cert` as the CA.
+ */
+export async function makeTestCertificate(): Promise<TestCertificate> {
+  const directory = await mkdtemp(join(tmpdir(), "ocx-cert-"));
+  const keyPath = join(directory, "key.pem");
+  const certPath = join(directory, "cert.pem");
+  const result = Bun.spawnSync([
+    "openssl",
+    "req",
+    "-x509",
+    "-nodes",
+    "-days",
+    "1",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-keyout",
+    keyPath,
+    "-out",
+    certPath,
+    "-subj",
+    "/CN=localhost",
+    "-addext",
+    "subjectAltName=DNS:localhost,IP:127.0.0.1",
+  ]);
+  try {
+    if (result.exitCode !== 0) {
+      throw new Error(`openssl failed: ${result.stderr.toString()}`);
+    }
+    const cert = await Bun.file(certPath).text();
+    const key = await Bun.file(keyPath).text();
+    return { cert, key };
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
 }
 
 /** In-memory manifests and blobs, served the way the distribution API does. */

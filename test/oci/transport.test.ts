@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { createServer } from "node:net";
 import {
   OCI_PLAIN_HTTP_TO_HTTPS,
+  OCI_TLS_UNTRUSTED,
   OCI_UNREACHABLE,
 } from "../../src/oci/errors.ts";
 import { MediaType } from "../../src/oci/media-types.ts";
@@ -14,6 +15,7 @@ import {
 } from "../../src/oci/transport.ts";
 import {
   FakeContent,
+  makeTestCertificate,
   serveContent,
   startFaultRegistry,
   type FaultRegistry,
@@ -215,6 +217,79 @@ describe("RegistryClient scheme selection", () => {
     await client.getManifest(parseReference(`${server.host}/team/tool:1.0`));
 
     expect(lookups).toEqual([server.host]);
+  });
+});
+
+describe("RegistryClient over TLS", () => {
+  test("trusts a configured CA on loopback", async () => {
+    const certificate = await makeTestCertificate();
+    const content = new FakeContent();
+    const config = {
+      ...content.addBlob(new TextEncoder().encode("{}")),
+      mediaType: MediaType.empty,
+    };
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: MediaType.imageManifest,
+      config,
+      layers: [],
+    };
+    content.addManifest(manifest, MediaType.imageManifest, "1.0");
+    const server = startFaultRegistry(
+      (request, url) => serveContent(content, request, url),
+      { tls: certificate },
+    );
+    servers.push(server);
+    const port = server.host.split(":")[1];
+    const client = new RegistryClient({
+      credentials: async () => undefined,
+      isInsecure: () => false,
+      tls: async (host) =>
+        host === `localhost:${port}` ? { ca: certificate.cert } : undefined,
+    });
+
+    const reference = parseReference(`localhost:${port}/team/tool:1.0`);
+    const fetched = await client.getManifest(reference);
+
+    expect(fetched.mediaType).toBe(MediaType.imageManifest);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  test("rejects an untrusted certificate", async () => {
+    const certificate = await makeTestCertificate();
+    const server = startFaultRegistry(() => new Response("{}"), {
+      tls: certificate,
+    });
+    servers.push(server);
+    const client = new RegistryClient({
+      credentials: async () => undefined,
+      isInsecure: () => false,
+    });
+
+    const failure = client.getManifest(
+      parseReference(`${server.host}/team/tool:1.0`),
+    );
+
+    await expect(failure).rejects.toMatchObject({ code: OCI_TLS_UNTRUSTED });
+    await expect(failure).rejects.toMatchObject({
+      hint: expect.stringContaining(`[registries."${server.host}"] ca_file`),
+    });
+  });
+
+  test("names HTTPS when plain HTTP meets TLS", async () => {
+    const certificate = await makeTestCertificate();
+    const server = startFaultRegistry(() => new Response("{}"), {
+      tls: certificate,
+    });
+    servers.push(server);
+    const client = new RegistryClient({ credentials: async () => undefined });
+
+    const failure = client.getManifest(
+      parseReference(`${server.host}/team/tool:1.0`),
+    );
+
+    await expect(failure).rejects.toMatchObject({ code: OCI_UNREACHABLE });
+    await expect(failure).rejects.toThrow("the server may expect HTTPS");
   });
 });
 
