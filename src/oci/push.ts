@@ -27,6 +27,9 @@ export interface PushBlobRequest {
  * Uploads a blob with the distribution spec's monolithic flow: POST to open
  * an upload session, then one PUT with the whole body and `?digest=`. Skips
  * the upload when a HEAD (or GET) shows the registry has the blob.
+ *
+ * NOTE: a registry or proxy that caps the request body size rejects large
+ * blobs, because chunked PATCH uploads are not implemented.
  */
 export async function pushBlob(
   client: RegistryClient,

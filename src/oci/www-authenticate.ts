@@ -6,6 +6,8 @@ export interface AuthChallenge {
   scheme: string;
   /** Parameters by lowercased name, values unquoted and unescaped. */
   params: Record<string, string>;
+  /** The opaque value of a challenge such as `Negotiate abc==`. */
+  token68?: string;
 }
 
 const TOKEN_CHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
@@ -53,9 +55,9 @@ export function parseWwwAuthenticate(
       Object.keys(challenge.params).length === 0 &&
       !isParamAhead(scanner)
     ) {
-      // token68 form (e.g. `Negotiate abc==`): keep it as an opaque value.
+      // A token68 challenge such as `Negotiate abc==` has one opaque value.
       const value = scanner.token68();
-      if (value !== "" && scanner.peek() !== "=") challenge.params[""] = value;
+      if (value !== "") challenge.token68 = value;
       scanner.skip(/[\s,]/);
     }
   }
@@ -63,14 +65,20 @@ export function parseWwwAuthenticate(
 }
 
 /**
- * Reports whether a parameter (`token BWS "="`) follows, rather than the next
- * challenge.
+ * Reports whether a parameter (`token BWS "=" BWS value`) follows, rather
+ * than the next challenge or a token68 such as `abc==`, whose `=` padding
+ * is followed by another `=`, a comma or the end.
  */
 function isParamAhead(scanner: Scanner): boolean {
   const saved = scanner.position;
   const name = scanner.token();
   scanner.skip(/[ \t]/);
-  const isParam = name !== "" && scanner.peek() === "=";
+  let isParam = name !== "" && scanner.peek() === "=";
+  if (isParam) {
+    scanner.position++;
+    scanner.skip(/[ \t]/);
+    isParam = !["", ",", "="].includes(scanner.peek());
+  }
   scanner.position = saved;
   return isParam;
 }

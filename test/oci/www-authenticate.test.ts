@@ -81,6 +81,18 @@ describe("parseWwwAuthenticate", () => {
     expect(challengesOf("Basic")).toEqual([{ scheme: "basic", params: {} }]);
   });
 
+  test.each([["abc=="], ["abc="], ["abc"]])(
+    "keeps a token68 value: %s",
+    (token) => {
+      const challenges = challengesOf(`Negotiate ${token}, Basic realm="r"`);
+
+      expect(challenges).toEqual([
+        { scheme: "negotiate", params: {}, token68: token },
+        { scheme: "basic", params: { realm: "r" } },
+      ]);
+    },
+  );
+
   test("rejects an unterminated quoted value", () => {
     const result = parseWwwAuthenticate(`Bearer realm="open`);
 
