@@ -33,7 +33,7 @@ export function isLoopbackRegistry(registry: string): boolean {
   return LOOPBACK_HOST.test(registry);
 }
 
-/** Builds `http[s]://host[:port]`; the port from the reference is always kept. */
+/** Builds `http[s]://host[:port]`, keeping the port of the reference. */
 export function registryOrigin(registry: string, isInsecure: boolean): string {
   return `${isInsecure ? "http" : "https"}://${registry}`;
 }

@@ -30,14 +30,14 @@ afterEach(async () => {
  * A fetch that records each URL and fails like a refused connection
  * without sending anything, for hosts the tests must not contact.
  */
-function refusingFetch(urls: string[]): typeof fetch {
-  const refuse = async (input: string | URL | Request) => {
+function rejectingFetch(urls: string[]): typeof fetch {
+  const reject = async (input: string | URL | Request) => {
     urls.push(String(input instanceof Request ? input.url : input));
     throw Object.assign(new TypeError("ECONNREFUSED: Unable to connect"), {
       code: "ECONNREFUSED",
     });
   };
-  return refuse as unknown as typeof fetch;
+  return reject as unknown as typeof fetch;
 }
 
 describe("isLoopbackRegistry", () => {
@@ -83,7 +83,7 @@ describe("RegistryClient scheme selection", () => {
     const urls: string[] = [];
     const client = new RegistryClient({
       credentials: async () => undefined,
-      fetch: refusingFetch(urls),
+      fetch: rejectingFetch(urls),
     });
 
     for (const registry of [
@@ -108,7 +108,7 @@ describe("RegistryClient scheme selection", () => {
     const insecure = new Set(["reg.test:5001"]);
     const client = new RegistryClient({
       credentials: async () => undefined,
-      fetch: refusingFetch(urls),
+      fetch: rejectingFetch(urls),
       isInsecure: (registry) => insecure.has(registry),
     });
 
@@ -132,7 +132,7 @@ describe("RegistryClient scheme selection", () => {
   test("names localhost:80 for a refused bare localhost", async () => {
     const client = new RegistryClient({
       credentials: async () => undefined,
-      fetch: refusingFetch([]),
+      fetch: rejectingFetch([]),
     });
 
     const failure = client.getManifest(
