@@ -1,5 +1,5 @@
 import type { LogLevel, Reporter } from "../report/reporter.ts";
-import { openSession, type Session } from "../resolve/session.ts";
+import type { Session } from "../resolve/session.ts";
 import { StderrReporter } from "./stderr-reporter.ts";
 
 /** Flags every command accepts. */
@@ -33,8 +33,11 @@ export function createContext(flags: GlobalFlags, argv: string[]): CommandContex
     reporter,
     isJson: flags.json === true,
     stdout: (text) => void process.stdout.write(text),
-    openSession: () =>
-      openSession({ env, cwd: process.cwd(), reporter, isOffline: flags.offline === true }),
+    // Loaded on demand so `--help` and `--version` skip config, store and registry code.
+    openSession: async () => {
+      const { openSession } = await import("../resolve/session.ts");
+      return openSession({ env, cwd: process.cwd(), reporter, isOffline: flags.offline === true });
+    },
   };
 }
 

@@ -102,7 +102,8 @@ export function tlsUntrustedError(
     OCI_TLS_UNTRUSTED,
     `TLS certificate of registry "${registry}" is not trusted: ${code}`,
     {
-      hint: `if "${registry}" uses a private CA, add it to the config: [registries."${registry}"] ca_file = "/path/to/ca.pem"`,
+      // Bun 1.4 reads NODE_EXTRA_CA_CERTS at startup, as Node does.
+      hint: `if "${registry}" uses a private CA, set NODE_EXTRA_CA_CERTS to its PEM file and run again`,
       exitCode: ExitCode.unavailable,
       cause,
     },

@@ -2,7 +2,6 @@ import { createReadStream, createWriteStream, promises as fs, type Stats } from 
 import { join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGzip } from "node:zlib";
 import * as tar from "tar-stream";
 
 import { ExitCode, OcxError } from "../error/ocx-error.ts";
@@ -43,6 +42,8 @@ export async function buildLayer(
       callback(null, chunk);
     },
   });
+  // Imported here, not at the top: see createDecoder in extract.ts.
+  const { createGzip } = await import("node:zlib");
   const writing = pipeline(pack, createGzip(), measure, createWriteStream(outputFile));
 
   try {

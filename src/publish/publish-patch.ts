@@ -6,7 +6,7 @@ import type { RegistryClient } from "../oci/registry-client.ts";
 import type { ImageManifest } from "../oci/types.ts";
 import { parsePatchDescriptor } from "../patch/descriptor.ts";
 import { PATCH_TAG } from "../resolve/patch-resolver.ts";
-import { PUBLISH_INPUT_INVALID } from "./push-package.ts";
+import { PUBLISH_INPUT_INVALID } from "./errors.ts";
 
 /**
  * Validates a patch descriptor file and pushes it as the `__ocx.patch` tag of

@@ -10,7 +10,7 @@ import { buildLayer } from "../package/build-layer.ts";
 import { parseMetadata } from "../package/metadata.ts";
 import { log, type Reporter } from "../report/reporter.ts";
 
-export const PUBLISH_INPUT_INVALID = "PUBLISH_INPUT_INVALID";
+import { PUBLISH_INPUT_INVALID } from "./errors.ts";
 
 export interface PushPackageOptions {
   dir: string;

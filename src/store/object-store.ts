@@ -5,7 +5,6 @@ import { ExitCode, OcxError } from "../error/index.ts";
 import { MediaType } from "../oci/media-types.ts";
 import type { ImageManifest } from "../oci/types.ts";
 import type { RegistryClient } from "../oci/registry-client.ts";
-import { extractLayer } from "../package/extract.ts";
 import { parseMetadata, type PackageMetadata } from "../package/metadata.ts";
 import { log, type Reporter } from "../report/reporter.ts";
 import { isErrnoCode, STORE_CORRUPT, STORE_NOT_A_PACKAGE, storeIoError } from "./errors.ts";
@@ -117,6 +116,8 @@ export class ObjectStore {
     const contentDir = join(temporary, "content");
     await mkdir(contentDir);
 
+    // Loaded on demand: zlib and tar-stream cost start-up time that env and exec never need.
+    const { extractLayer } = await import("../package/extract.ts");
     let remaining = options.maxPackageBytes;
     for (const layer of manifest.layers) {
       log(options.reporter, "debug", `extracting layer ${layer.digest}`, { reference: options.identifier });

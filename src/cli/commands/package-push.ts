@@ -1,7 +1,6 @@
 import type { CAC } from "cac";
 import { parseReference } from "../../oci/reference.ts";
 import type { Platform } from "../../oci/types.ts";
-import { pushPackage } from "../../publish/push-package.ts";
 import { toArray, usageError } from "../arguments.ts";
 import type { CommandRunner } from "../context.ts";
 
@@ -15,6 +14,8 @@ export function registerPackagePush(cli: CAC, run: CommandRunner): void {
         const platforms = toArray(options.platform).map(parsePlatform);
         const target = parseReference(reference);
         const session = await ctx.openSession();
+        // Loaded on demand: layer building pulls in zlib and tar-stream.
+        const { pushPackage } = await import("../../publish/push-package.ts");
         const result = await pushPackage(session.client, { dir, reference: target, platforms, reporter: ctx.reporter });
         ctx.stdout(ctx.isJson ? `${JSON.stringify(result, null, 2)}\n` : `${result.reference} ${result.digest}\n`);
       }),
