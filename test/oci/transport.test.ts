@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   OCI_PLAIN_HTTP_TO_HTTPS,
   OCI_TLS_UNTRUSTED,
@@ -272,8 +275,35 @@ describe("RegistryClient over TLS", () => {
 
     await expect(failure).rejects.toMatchObject({ code: OCI_TLS_UNTRUSTED });
     await expect(failure).rejects.toMatchObject({
-      hint: expect.stringContaining(`[registries."${server.host}"] ca_file`),
+      hint: expect.stringContaining("NODE_EXTRA_CA_CERTS"),
     });
+  });
+
+  test("trusts NODE_EXTRA_CA_CERTS in a child process", async () => {
+    const certificate = await makeTestCertificate();
+    const server = startFaultRegistry(() => Response.json({}), {
+      tls: certificate,
+    });
+    servers.push(server);
+    const directory = await mkdtemp(join(tmpdir(), "ocx-ca-"));
+    const caPath = join(directory, "ca.pem");
+    await writeFile(caPath, certificate.cert);
+    const port = server.host.split(":")[1];
+
+    // Bun reads the variable at startup, so only a new process shows it.
+    const child = Bun.spawn(
+      [process.execPath, "-e", `await fetch("https://localhost:${port}/")`],
+      {
+        env: { ...process.env, NODE_EXTRA_CA_CERTS: caPath },
+        stderr: "pipe",
+      },
+    );
+    const stderr = await new Response(child.stderr).text();
+    const exitCode = await child.exited;
+    await rm(directory, { recursive: true, force: true });
+
+    expect(stderr).toBe("");
+    expect(exitCode).toBe(0);
   });
 
   test("names HTTPS when plain HTTP meets TLS", async () => {
