@@ -78,6 +78,23 @@ export function unreachableError(
   );
 }
 
+/** Builds the error for a plain HTTP request that a TLS server reset. */
+export function httpsExpectedError(
+  registry: string,
+  hostPort: string,
+  cause?: unknown,
+): OcxError {
+  return new OcxError(
+    OCI_UNREACHABLE,
+    `cannot reach registry "${hostPort}": connection reset, the server may expect HTTPS`,
+    {
+      hint: `if "${registry}" serves HTTPS, list it in the config: [registries] tls = ["${registry}"] (and remove it from insecure)`,
+      exitCode: ExitCode.unavailable,
+      cause,
+    },
+  );
+}
+
 export function plainHttpToHttpsError(
   registry: string,
   cause?: unknown,

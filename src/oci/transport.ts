@@ -1,4 +1,5 @@
 import {
+  httpsExpectedError,
   plainHttpToHttpsError,
   tlsUntrustedError,
   unreachableError,
@@ -152,8 +153,7 @@ function toNetworkError(
   }
   // A TLS server resets a connection that opens with a plain HTTP request.
   if (url.protocol === "http:" && code === "ECONNRESET") {
-    const detail = "connection reset (the server may expect HTTPS)";
-    return unreachableError(hostPort, detail, error);
+    return httpsExpectedError(url.host, hostPort, error);
   }
   if (code === "ECONNREFUSED")
     return unreachableError(hostPort, "connection refused", error);

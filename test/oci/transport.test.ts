@@ -320,6 +320,9 @@ describe("RegistryClient over TLS", () => {
 
     await expect(failure).rejects.toMatchObject({ code: OCI_UNREACHABLE });
     await expect(failure).rejects.toThrow("the server may expect HTTPS");
+    await expect(failure).rejects.toMatchObject({
+      hint: expect.stringContaining(`tls = ["${server.host}"]`),
+    });
   });
 });
 
