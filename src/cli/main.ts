@@ -48,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
   registerPackagePush(cli, run);
   registerPatchPublish(cli, run);
   cli.help();
-  cli.version(VERSION);
+  cli.version(VERSION, "-V, --version");
 
   const isJson = args.includes("--json");
   try {
