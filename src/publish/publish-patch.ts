@@ -1,12 +1,10 @@
-import { readFile } from "node:fs/promises";
-import { ExitCode, OcxError } from "../error/index.ts";
 import { emptyConfig, MediaType } from "../oci/media-types.ts";
 import { formatReference, type Reference } from "../oci/reference.ts";
 import type { RegistryClient } from "../oci/registry-client.ts";
 import type { ImageManifest } from "../oci/types.ts";
 import { parsePatchDescriptor } from "../patch/descriptor.ts";
 import { PATCH_TAG } from "../resolve/patch-resolver.ts";
-import { PUBLISH_INPUT_INVALID } from "./errors.ts";
+import { readJsonInput } from "./errors.ts";
 
 /**
  * Validates a patch descriptor file and pushes it as the `__ocx.patch` tag of
@@ -33,24 +31,10 @@ export async function publishPatch(
 }
 
 async function readDescriptorFile(file: string): Promise<Uint8Array> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    throw new OcxError(PUBLISH_INPUT_INVALID, `cannot read patch descriptor "${file}": ${(error as Error).message}`, {
-      hint: "pass the path of a descriptor JSON file",
-      exitCode: ExitCode.usage,
-    });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (error) {
-    throw new OcxError(PUBLISH_INPUT_INVALID, `invalid JSON in patch descriptor "${file}": ${(error as Error).message}`, {
-      hint: "fix the syntax of the descriptor",
-      exitCode: ExitCode.dataError,
-    });
-  }
+  const { bytes, json } = await readJsonInput(file, {
+    what: "patch descriptor",
+    missingHint: "pass the path of a descriptor JSON file",
+  });
   parsePatchDescriptor(json, { source: file });
   return bytes;
 }

@@ -1,7 +1,6 @@
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ExitCode, OcxError } from "../error/index.ts";
 import { MediaType } from "../oci/media-types.ts";
 import { formatReference, type Reference } from "../oci/reference.ts";
 import type { RegistryClient } from "../oci/registry-client.ts";
@@ -10,7 +9,7 @@ import { buildLayer } from "../package/build-layer.ts";
 import { parseMetadata } from "../package/metadata.ts";
 import { log, type Reporter } from "../report/reporter.ts";
 
-import { PUBLISH_INPUT_INVALID } from "./errors.ts";
+import { readJsonInput } from "./errors.ts";
 
 export interface PushPackageOptions {
   dir: string;
@@ -92,24 +91,10 @@ async function pushManifestFor(client: RegistryClient, dir: string, reference: R
 
 async function readMetadata(dir: string): Promise<Uint8Array> {
   const file = join(dir, "metadata.json");
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    throw new OcxError(PUBLISH_INPUT_INVALID, `cannot read "${file}": ${(error as Error).message}`, {
-      hint: "the package folder must contain metadata.json next to the files",
-      exitCode: ExitCode.usage,
-    });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (error) {
-    throw new OcxError(PUBLISH_INPUT_INVALID, `invalid JSON in "${file}": ${(error as Error).message}`, {
-      hint: "fix the syntax of metadata.json",
-      exitCode: ExitCode.dataError,
-    });
-  }
+  const { bytes, json } = await readJsonInput(file, {
+    what: "package metadata",
+    missingHint: "the package folder must contain metadata.json next to the files",
+  });
   parseMetadata(json, { source: file });
   return bytes;
 }

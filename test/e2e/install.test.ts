@@ -156,3 +156,27 @@ describe("ocx exec", () => {
     await sandbox.cleanup();
   });
 });
+
+describe("ocx package push", () => {
+  test("rejects metadata with an unknown token", async () => {
+    const sandbox = await Sandbox.create();
+    const dir = await sandbox.writePackage("bad", {
+      metadata: { type: "bundle", version: 1, env: [{ key: "X", type: "constant", value: "${nope}" }] },
+    });
+    const result = await sandbox.run(["package", "push", dir, `${registry.host}/team/bad:1`]);
+    expect(result.stderr).toContain("env[0].value");
+    expect(result.stderr).toContain("${nope}");
+    expect(result.exitCode).toBe(65);
+    const check = Bun.spawnSync(["skopeo", "inspect", "--raw", "--tls-verify=false", `docker://${registry.host}/team/bad:1`]);
+    expect(check.exitCode).not.toBe(0);
+    await sandbox.cleanup();
+  });
+
+  test("rejects a folder without metadata.json", async () => {
+    const sandbox = await Sandbox.create();
+    const result = await sandbox.run(["package", "push", sandbox.cwd, `${registry.host}/team/bad:2`]);
+    expect(result.stderr).toContain("metadata.json");
+    expect(result.exitCode).toBe(64);
+    await sandbox.cleanup();
+  });
+});
