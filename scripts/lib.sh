@@ -20,10 +20,16 @@ ensure_debian_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
 }
 
+# Reinstalls when package-lock.json differs from the one last installed (by
+# content, not time: a fresh checkout has new file times).
 ensure_node_modules() {
-  if [ ! -x "$BUN" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+  local stamp="$ROOT/node_modules/.ocx-lockfile.sha256"
+  local wanted
+  wanted=$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)
+  if [ ! -x "$BUN" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     echo "installing npm packages" >&2
     (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    echo "$wanted" > "$stamp"
   fi
 }
 
