@@ -5,6 +5,7 @@ import * as v from "valibot";
 import { parse, TomlError } from "smol-toml";
 import { configInvalid } from "./errors.ts";
 import { ConfigFileSchema, type ConfigFile, type PatchesConfig } from "./schema.ts";
+import { mergeRegistrySettings, type RegistrySettings } from "./registry-settings.ts";
 
 export type TierName = "system" | "user" | "project";
 
@@ -28,6 +29,8 @@ export interface Config {
   tlsRegistries: string[];
   maxPackageBytes: number | undefined;
   offline: boolean;
+  /** CA files per host, mirrors and network tuning. */
+  registry: RegistrySettings;
 }
 
 export const DEFAULT_SYSTEM_CONFIG = "/etc/ocx/config.toml";
@@ -86,6 +89,7 @@ export function mergeTiers(tiers: ConfigTier[]): Config {
     tlsRegistries: [...tls],
     maxPackageBytes,
     offline,
+    registry: mergeRegistrySettings(tiers),
   };
 }
 

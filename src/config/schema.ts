@@ -6,11 +6,44 @@ const PatchesSchema = v.strictObject({
   required: v.optional(v.boolean()),
 });
 
-const RegistriesSchema = v.strictObject({
-  /** Registries (host:port) reached over plain HTTP in addition to loopback hosts. */
-  insecure: v.optional(v.array(v.string())),
-  /** Loopback registries that serve HTTPS, e.g. a TLS registry tunnelled to localhost:8443. */
-  tls: v.optional(v.array(v.string())),
+/** `[registries."host:port"]`: settings for one registry host. */
+const RegistryHostSchema = v.strictObject({
+  /** PEM bundle trusted for this host besides the system store; relative to the config file. */
+  ca_file: v.optional(v.pipe(v.string(), v.minLength(1))),
+});
+
+/** TypeScript cannot type a record whose named keys differ from its rest. */
+type RegistriesConfig = {
+  insecure?: string[];
+  tls?: string[];
+  [host: string]: string[] | { ca_file?: string } | undefined;
+};
+
+const RegistriesSchema: v.GenericSchema<RegistriesConfig> = v.objectWithRest(
+  {
+    /** Registries (host:port) reached over plain HTTP in addition to loopback hosts. */
+    insecure: v.optional(v.array(v.string())),
+    /** Loopback registries that serve HTTPS, e.g. a TLS registry tunnelled to localhost:8443. */
+    tls: v.optional(v.array(v.string())),
+  },
+  RegistryHostSchema,
+);
+
+/** A mirror: `host[:port][/prefix]`, or a table naming which requests it serves. */
+const MirrorSchema = v.union([
+  v.pipe(v.string(), v.minLength(1)),
+  v.strictObject({
+    host: v.pipe(v.string(), v.minLength(1)),
+    serves: v.optional(v.array(v.picklist(["tags", "digests"]))),
+  }),
+]);
+
+const NetworkSchema = v.strictObject({
+  retries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(20))),
+  retry_delay_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  timeout_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  stall_timeout_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  parallel_downloads: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(64))),
 });
 
 const LimitsSchema = v.strictObject({
@@ -23,8 +56,14 @@ export const ConfigFileSchema = v.strictObject({
   patches: v.optional(PatchesSchema),
   registries: v.optional(RegistriesSchema),
   limits: v.optional(LimitsSchema),
+  /** Registry (host:port) -> mirrors tried in order before it. */
+  mirrors: v.optional(v.record(v.string(), v.array(MirrorSchema))),
+  network: v.optional(NetworkSchema),
   offline: v.optional(v.boolean()),
 });
 
 export type ConfigFile = v.InferOutput<typeof ConfigFileSchema>;
 export type PatchesConfig = v.InferOutput<typeof PatchesSchema>;
+export type RegistryHostConfig = v.InferOutput<typeof RegistryHostSchema>;
+export type MirrorConfig = v.InferOutput<typeof MirrorSchema>;
+export type NetworkConfig = v.InferOutput<typeof NetworkSchema>;
