@@ -113,16 +113,18 @@ export function plainHttpToHttpsError(
 export function tlsUntrustedError(
   registry: string,
   code: string,
-  cause?: unknown,
+  options: { caSources?: string[]; cause?: unknown } = {},
 ): OcxError {
+  const trusted = options.caSources ?? [
+    "the default CA store (plus SSL_CERT_FILE or NODE_EXTRA_CA_CERTS when set)",
+  ];
   return new OcxError(
     OCI_TLS_UNTRUSTED,
-    `TLS certificate of registry "${registry}" is not trusted: ${code}`,
+    `TLS certificate of registry "${registry}" is not trusted: ${code}; expected a certificate issued by ${trusted.join(", ")}`,
     {
-      // Bun 1.4 reads NODE_EXTRA_CA_CERTS at startup, as Node does.
-      hint: `if "${registry}" uses a private CA, set NODE_EXTRA_CA_CERTS to its PEM file and run again`,
+      hint: `if "${registry}" uses a private CA, add its PEM file to a config tier: [registries."${registry}"] ca_file = "/path/to/ca.pem" (or set SSL_CERT_FILE or NODE_EXTRA_CA_CERTS)`,
       exitCode: ExitCode.unavailable,
-      cause,
+      cause: options.cause,
     },
   );
 }

@@ -8,7 +8,6 @@ import {
   manifestNotFoundError,
   platformNotFoundError,
   responseError,
-  unauthorizedError,
 } from "./errors.ts";
 import { manifestAcceptTypes } from "./media-types.ts";
 import {
@@ -19,12 +18,16 @@ import {
 import { formatPlatform, listPlatforms, selectPlatform } from "./platform.ts";
 import { pushBlob, pushManifest, type BlobSource } from "./push.ts";
 import { formatReference, type Reference } from "./reference.ts";
+import { downloadBlob, type DownloadResult } from "./download.ts";
+import { Limiter } from "./limiter.ts";
+import type { RegistryMirror } from "./mirrors.ts";
 import {
-  isLoopbackRegistry,
-  registryOrigin,
-  sendRequest,
-  type RegistryTlsOptions,
-} from "./transport.ts";
+  sendRegistryRequest,
+  type RegistryRequest,
+  type RequestContext,
+} from "./request.ts";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry.ts";
+import { isLoopbackRegistry, type RegistryTlsOptions } from "./transport.ts";
 import type {
   Descriptor,
   ImageIndex,
@@ -34,6 +37,8 @@ import type {
 
 export { currentPlatform, selectPlatform } from "./platform.ts";
 export { sha256Digest } from "./digest.ts";
+export type { RegistryRequest } from "./request.ts";
+export type { DownloadResult } from "./download.ts";
 
 export interface RegistryClientOptions {
   /**
@@ -60,6 +65,16 @@ export interface RegistryClientOptions {
    * 30000.
    */
   timeoutMs?: number;
+  /** Longest wait for the next chunk of a body, in ms. Default 30000. */
+  stallTimeoutMs?: number;
+  /** Retries on 429, 5xx and resets. Default: 3 retries from 500 ms. */
+  retry?: Partial<RetryPolicy>;
+  /** Mirrors tried, in order, before `registry` for pulls. */
+  mirrors?: (registry: string) => RegistryMirror[];
+  /** Blob downloads running at once across the client. Default 4. */
+  parallelDownloads?: number;
+  /** Waits between retries; tests pass a recorder. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface FetchedManifest {
@@ -69,54 +84,44 @@ export interface FetchedManifest {
   manifest: ImageManifest | ImageIndex;
 }
 
-/** One HTTP exchange with a repository of a registry. */
-export interface RegistryRequest {
-  repository: string;
-  /** A path such as `/v2/<name>/manifests/<tag>`, or an absolute upload URL. */
-  path: string;
-  method?: string;
-  headers?: Record<string, string>;
-  /**
-   * A factory, so the body can be sent again after an authentication challenge.
-   */
-  body?: () => RequestInit["body"];
-  /** `pull` (default) or `pull,push`, the actions of the token scope. */
-  actions?: string;
-}
-
 /** A client for the OCI distribution API: manifests, blobs and pushes. */
 export class RegistryClient {
-  readonly #isInsecure: (registry: string) => boolean;
-  readonly #requestHeaders: (
-    host: string,
-  ) => Promise<Record<string, string> | undefined>;
   readonly #reporter: Reporter;
-  readonly #fetch: typeof fetch;
-  readonly #timeoutMs: number;
-  readonly #tlsFor: (url: URL) => Promise<RegistryTlsOptions | undefined>;
-  readonly #authenticator: Authenticator;
+  readonly #context: RequestContext;
+  readonly #downloads: Limiter;
 
   constructor(options: RegistryClientOptions = {}) {
-    this.#isInsecure = options.isInsecure ?? isLoopbackRegistry;
-    this.#requestHeaders = options.requestHeaders ?? (async () => undefined);
-    this.#reporter = options.reporter ?? silentReporter;
-    this.#fetch = options.fetch ?? fetch;
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
-    this.#tlsFor = async (url) => options.tls?.(url.host);
-    const reporter = this.#reporter;
-    this.#authenticator = new Authenticator({
+    const reporter = options.reporter ?? silentReporter;
+    const isInsecure = options.isInsecure ?? isLoopbackRegistry;
+    const requestHeaders =
+      options.requestHeaders ?? (async () => undefined);
+    const send = {
+      fetch: options.fetch ?? fetch,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      stallTimeoutMs: options.stallTimeoutMs ?? 30_000,
+      tlsFor: async (url: URL) => options.tls?.(url.host),
+    };
+    const authenticator = new Authenticator({
       credentials:
         options.credentials ??
         ((registry) => readDockerCredentials(registry, { reporter })),
-      isInsecure: this.#isInsecure,
+      isInsecure,
       reporter,
-      send: {
-        fetch: this.#fetch,
-        timeoutMs: this.#timeoutMs,
-        tlsFor: this.#tlsFor,
-      },
-      requestHeaders: this.#requestHeaders,
+      send,
+      requestHeaders,
     });
+    this.#reporter = reporter;
+    this.#downloads = new Limiter(options.parallelDownloads ?? 4);
+    this.#context = {
+      ...send,
+      isInsecure,
+      requestHeaders,
+      reporter,
+      authenticator,
+      retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
+      mirrors: options.mirrors ?? (() => []),
+      sleep: options.sleep ?? ((ms) => Bun.sleep(ms)),
+    };
   }
 
   /**
@@ -210,6 +215,7 @@ export class RegistryClient {
     registry: string,
     repository: string,
     descriptor: Descriptor,
+    options: { package?: string } = {},
   ): Promise<ReadableStream<Uint8Array>> {
     const path = `/v2/${repository}/blobs/${descriptor.digest}`;
     const response = await this.request(registry, { repository, path });
@@ -219,13 +225,20 @@ export class RegistryClient {
     }
     if (!response.ok)
       throw await responseError(
-        `fetching blob "${descriptor.digest}"`,
+        `fetching blob "${descriptor.digest}" from "${registry}/${repository}"`,
         response,
       );
 
     const reference = `${registry}/${repository}@${descriptor.digest}`;
     const { digest, size } = descriptor;
-    this.#reporter.emit({ kind: "download-start", reference, digest, size });
+    const label = options.package === undefined ? {} : { package: options.package };
+    this.#reporter.emit({
+      kind: "download-start",
+      reference,
+      digest,
+      size,
+      ...label,
+    });
     const body =
       response.body ??
       new ReadableStream<Uint8Array>({
@@ -238,9 +251,11 @@ export class RegistryClient {
           digest,
           received,
           size,
+          ...label,
         });
       },
-      onVerified: () => this.#reporter.emit({ kind: "download-end", digest }),
+      onVerified: () =>
+        this.#reporter.emit({ kind: "download-end", digest, ...label }),
     });
   }
 
@@ -284,7 +299,10 @@ export class RegistryClient {
     await response.body?.cancel();
     if (response.ok) return true;
     if (response.status === 404) return false;
-    throw await responseError(`checking blob "${digest}"`, response);
+    throw await responseError(
+      `checking blob "${digest}" in "${registry}/${repository}"`,
+      response,
+    );
   }
 
   /**
@@ -313,62 +331,32 @@ export class RegistryClient {
   }
 
   /**
-   * Sends one request to `registry`, responding to a 401 challenge once. The
-   * `Authorization` value goes only to the registry's own origin.
+   * Downloads a blob to `path`, verified, through the client's bound on
+   * parallel downloads. A body that breaks off, stalls or fails
+   * verification is fetched once more before the error is thrown.
    */
-  async request(registry: string, request: RegistryRequest): Promise<Response> {
-    const origin = registryOrigin(registry, this.#isInsecure(registry));
-    const url = new URL(request.path, origin);
-    const scope = `repository:${request.repository}:${request.actions ?? "pull"}`;
-
-    let response = await this.#send(
-      url,
-      origin,
-      request,
-      this.#authenticator.cached(registry, scope),
-    );
-    if (response.status !== 401) return response;
-
-    const challenge = response.headers.get("www-authenticate");
-    await response.body?.cancel();
-    const authorization = await this.#authenticator.respondToChallenge(
-      registry,
-      scope,
-      challenge,
-    );
-    response = await this.#send(url, origin, request, authorization);
-    if (response.status === 401) {
-      await response.body?.cancel();
-      this.#authenticator.forget(registry, scope);
-      throw unauthorizedError(
+  async downloadBlob(
+    registry: string,
+    repository: string,
+    descriptor: Descriptor,
+    options: { path: string; package?: string },
+  ): Promise<DownloadResult> {
+    return this.#downloads.run(() =>
+      downloadBlob(this, {
         registry,
-        `the registry rejected the credentials for scope "${scope}"`,
-      );
-    }
-    return response;
+        repository,
+        descriptor,
+        reporter: this.#reporter,
+        ...options,
+      }),
+    );
   }
 
-  async #send(
-    url: URL,
-    origin: string,
-    request: RegistryRequest,
-    authorization: string | undefined,
-  ) {
-    return sendRequest(
-      url,
-      { method: request.method ?? "GET", body: request.body?.() },
-      {
-        fetch: this.#fetch,
-        timeoutMs: this.#timeoutMs,
-        tlsFor: this.#tlsFor,
-        headersFor: async (target) => ({
-          ...((await this.#requestHeaders(target.host)) ?? {}),
-          ...request.headers,
-          ...(authorization && target.origin === origin
-            ? { authorization }
-            : {}),
-        }),
-      },
-    );
+  /**
+   * Sends one request to `registry` (or its mirrors, for pulls), answering
+   * a 401 challenge once and retrying transient failures.
+   */
+  async request(registry: string, request: RegistryRequest): Promise<Response> {
+    return sendRegistryRequest(this.#context, registry, request);
   }
 }

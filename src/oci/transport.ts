@@ -20,9 +20,27 @@ const UNTRUSTED_CERTIFICATE_CODES = new Set([
   "ERR_TLS_CERT_ALTNAME_INVALID",
 ]);
 
-/** TLS settings for one registry; `ca` is PEM text trusted besides the system roots. */
+/**
+ * TLS settings for one registry. `ca` is PEM text and replaces Bun's
+ * default roots, so it must hold every CA to trust, the system store
+ * included. `caSources` names those CAs for error messages.
+ */
 export interface RegistryTlsOptions {
   ca?: string | string[];
+  caSources?: string[];
+}
+
+/** Errors worth repeating: resets, timeouts, stalls. Refusals and TLS failures are not. */
+const transientErrors = new WeakSet<object>();
+
+/** Reports whether a network error from this module may pass on a retry. */
+export function isTransientNetworkError(error: unknown): boolean {
+  return typeof error === "object" && error !== null && transientErrors.has(error);
+}
+
+function transient<T extends object>(error: T): T {
+  transientErrors.add(error);
+  return error;
 }
 
 /**
@@ -47,12 +65,13 @@ export function hostPortOf(url: URL): string {
 
 export interface SendOptions {
   fetch: typeof fetch;
-  /**
-   * Bounds connecting and receiving the headers, in ms.
-   * NOTE: reading the body has no timeout, so a registry that stalls
-   * mid-body blocks the caller until the connection drops.
-   */
+  /** Bounds connecting and receiving the headers, in ms. */
   timeoutMs: number;
+  /**
+   * Bounds the wait for each chunk of the body, in ms, so a registry that
+   * stops sending mid-body fails instead of hanging. Default: no bound.
+   */
+  stallTimeoutMs?: number;
   /** Headers for a given URL; called again after a redirect to another origin. */
   headersFor: (url: URL) => Promise<Record<string, string>>;
   /** TLS settings for a given URL, such as a private CA of the registry. */
@@ -105,41 +124,113 @@ async function fetchWithTimeout(
   init: RequestInit,
   options: SendOptions,
 ): Promise<Response> {
-  const tls =
+  const tlsOptions =
     url.protocol === "https:" ? await options.tlsFor?.(url) : undefined;
+  const tls = tlsOptions?.ca === undefined ? undefined : { ca: tlsOptions.ca };
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+  let response: Response;
   try {
-    return await options.fetch(url, {
+    response = await options.fetch(url, {
       ...init,
       ...(tls ? { tls } : {}),
       redirect: "manual",
       signal: controller.signal,
     });
   } catch (error) {
-    throw toNetworkError(
-      url,
-      error,
-      controller.signal.aborted,
-      options.timeoutMs,
-    );
+    throw toNetworkError(url, error, {
+      isTimeout: controller.signal.aborted,
+      timeoutMs: options.timeoutMs,
+      caSources: tlsOptions?.caSources,
+    });
   } finally {
     clearTimeout(timer);
   }
+  if (options.stallTimeoutMs === undefined || !canHaveBody(response))
+    return response;
+  return watchBody(response, url, {
+    stallTimeoutMs: options.stallTimeoutMs,
+    abort: () => controller.abort(),
+  });
+}
+
+function canHaveBody(response: Response): boolean {
+  return (
+    response.body !== null &&
+    ![101, 103, 204, 205, 304].includes(response.status)
+  );
+}
+
+/**
+ * Re-wraps the body so each read waits at most `stallTimeoutMs` for the
+ * next chunk. A stall or a connection lost mid-body errors the stream
+ * with a retryable OCI_UNREACHABLE naming the host.
+ */
+function watchBody(
+  response: Response,
+  url: URL,
+  options: { stallTimeoutMs: number; abort: () => void },
+): Response {
+  const reader = response.body!.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stalled = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(
+          () => reject(new StallError()),
+          options.stallTimeoutMs,
+        );
+      });
+      try {
+        const { done, value } = await Promise.race([reader.read(), stalled]);
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        options.abort();
+        reader.cancel().catch(() => {});
+        const detail =
+          error instanceof StallError
+            ? `no data for ${options.stallTimeoutMs} ms while reading the response`
+            : `connection lost while reading the response (${describe(error)})`;
+        controller.error(
+          transient(unreachableError(hostPortOf(url), detail, error)),
+        );
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+}
+
+class StallError extends Error {}
+
+function describe(error: unknown): string {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === "string") return code;
+  return error instanceof Error ? error.message : String(error);
 }
 
 function toNetworkError(
   url: URL,
   error: unknown,
-  isTimeout: boolean,
-  timeoutMs: number,
+  context: { isTimeout: boolean; timeoutMs: number; caSources?: string[] },
 ): Error {
   const hostPort = hostPortOf(url);
-  if (isTimeout)
-    return unreachableError(
-      hostPort,
-      `no response within ${timeoutMs} ms`,
-      error,
+  if (context.isTimeout)
+    return transient(
+      unreachableError(
+        hostPort,
+        `no response within ${context.timeoutMs} ms`,
+        error,
+      ),
     );
 
   const code = (error as { code?: unknown })?.code;
@@ -149,12 +240,17 @@ function toNetworkError(
     return plainHttpToHttpsError(url.host, error);
   }
   if (typeof code === "string" && UNTRUSTED_CERTIFICATE_CODES.has(code)) {
-    return tlsUntrustedError(url.host, code, error);
+    return tlsUntrustedError(url.host, code, {
+      caSources: context.caSources,
+      cause: error,
+    });
   }
   // A TLS server resets a connection that opens with a plain HTTP request.
   if (url.protocol === "http:" && code === "ECONNRESET") {
-    return httpsExpectedError(url.host, hostPort, error);
+    return transient(httpsExpectedError(url.host, hostPort, error));
   }
+  if (code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED")
+    return transient(unreachableError(hostPort, `connection reset (${code})`, error));
   if (code === "ECONNREFUSED")
     return unreachableError(hostPort, "connection refused", error);
   if (code === "ENOTFOUND")

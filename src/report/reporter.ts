@@ -6,9 +6,12 @@ export type LogLevel = "error" | "warn" | "info" | "debug" | "trace";
 
 export type OcxEvent =
   | { kind: "log"; level: LogLevel; message: string; ids?: Record<string, string> }
-  | { kind: "download-start"; reference: string; digest: string; size: number }
-  | { kind: "download-progress"; digest: string; received: number; size: number }
-  | { kind: "download-end"; digest: string };
+  | { kind: "download-start"; reference: string; digest: string; size: number; package?: string }
+  | { kind: "download-progress"; digest: string; received: number; size: number; package?: string }
+  | { kind: "download-end"; digest: string; package?: string }
+  /** A package's downloads begin: `size` is the sum of its blob sizes. */
+  | { kind: "package-start"; package: string; size: number }
+  | { kind: "package-end"; package: string; size: number; ms: number };
 
 export interface Reporter {
   emit(event: OcxEvent): void;

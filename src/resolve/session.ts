@@ -1,6 +1,8 @@
 import { loadConfig, type Config } from "../config/load-config.ts";
 import { resolveHome } from "../config/home.ts";
 import { currentPlatform, RegistryClient } from "../oci/registry-client.ts";
+import { createTrust } from "../oci/trust.ts";
+import { readDockerCredentials } from "../oci/docker-config.ts";
 import type { Reference } from "../oci/reference.ts";
 import type { Platform } from "../oci/types.ts";
 import type { Reporter } from "../report/reporter.ts";
@@ -45,10 +47,18 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const layout = new StoreLayout(home);
   const index = new LocalIndex(layout);
   const objects = new ObjectStore(layout);
+  const { network, mirrors, caFiles } = config.registry;
   const client = new RegistryClient({
     isInsecure: (registry) =>
       config.insecureRegistries.includes(registry) ||
       (LOOPBACK.test(registry) && !config.tlsRegistries.includes(registry)),
+    tls: createTrust({ caFiles, env: options.env }),
+    mirrors: (registry) => mirrors[registry] ?? [],
+    retry: { retries: network.retries, delayMs: network.retryDelayMs },
+    timeoutMs: network.timeoutMs,
+    stallTimeoutMs: network.stallTimeoutMs,
+    parallelDownloads: network.parallelDownloads,
+    credentials: (registry) => readDockerCredentials(registry, { env: options.env, reporter: options.reporter }),
     reporter: options.reporter,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });

@@ -5,6 +5,7 @@ import { ExitCode, OcxError } from "../error/index.ts";
 import { MediaType } from "../oci/media-types.ts";
 import type { ImageManifest } from "../oci/types.ts";
 import type { RegistryClient } from "../oci/registry-client.ts";
+import { mapBounded } from "../oci/limiter.ts";
 import { parseMetadata, type PackageMetadata } from "../package/metadata.ts";
 import { log, type Reporter } from "../report/reporter.ts";
 import { isErrnoCode, STORE_CORRUPT, STORE_NOT_A_PACKAGE, storeIoError } from "./errors.ts";
@@ -116,18 +117,33 @@ export class ObjectStore {
     const contentDir = join(temporary, "content");
     await mkdir(contentDir);
 
+    // Layers download in parallel (the client bounds how many at once) to
+    // files beside the object, then extract in manifest order, since a
+    // later layer may overwrite an earlier one's files.
+    const blobPaths = manifest.layers.map((_layer, index) => join(temporary, `layer-${index}.blob`));
+    const started = performance.now();
+    const size = manifest.layers.reduce((sum, layer) => sum + layer.size, 0);
+    options.reporter.emit({ kind: "package-start", package: options.identifier, size });
+    await mapBounded([...manifest.layers.keys()], manifest.layers.length || 1, (index) =>
+      client.downloadBlob(registry, repository, manifest.layers[index]!, {
+        path: blobPaths[index]!,
+        package: options.identifier,
+      }),
+    );
+    options.reporter.emit({ kind: "package-end", package: options.identifier, size, ms: performance.now() - started });
+
     // Loaded on demand: zlib and tar-stream cost start-up time that env and exec never need.
     const { extractLayer } = await import("../package/extract.ts");
     let remaining = options.maxPackageBytes;
-    for (const layer of manifest.layers) {
+    for (const [index, layer] of manifest.layers.entries()) {
       log(options.reporter, "debug", `extracting layer ${layer.digest}`, { reference: options.identifier });
-      const stream = await client.fetchBlob(registry, repository, layer);
-      const result = await extractLayer(stream, {
+      const result = await extractLayer(Bun.file(blobPaths[index]!).stream(), {
         mediaType: layer.mediaType,
         targetDir: contentDir,
         stripComponents: metadata.strip_components,
         ...(remaining === undefined ? {} : { maxBytes: remaining }),
       });
+      await rm(blobPaths[index]!, { force: true });
       if (remaining !== undefined) remaining -= result.bytes;
     }
     return metadata;

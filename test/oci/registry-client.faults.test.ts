@@ -20,7 +20,10 @@ import {
 
 const encoder = new TextEncoder();
 const ZERO_DIGEST = `sha256:${"0".repeat(64)}`;
-const client = new RegistryClient({ credentials: async () => undefined });
+const client = new RegistryClient({
+  credentials: async () => undefined,
+  retry: { delayMs: 1 },
+});
 const servers: FaultRegistry[] = [];
 
 afterEach(async () => {
@@ -319,6 +322,7 @@ describe("RegistryClient failures", () => {
     const impatient = new RegistryClient({
       credentials: async () => undefined,
       timeoutMs: 200,
+      retry: { retries: 0 },
     });
 
     const failure = impatient.getManifest(

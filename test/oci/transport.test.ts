@@ -275,7 +275,7 @@ describe("RegistryClient over TLS", () => {
 
     await expect(failure).rejects.toMatchObject({ code: OCI_TLS_UNTRUSTED });
     await expect(failure).rejects.toMatchObject({
-      hint: expect.stringContaining("NODE_EXTRA_CA_CERTS"),
+      hint: expect.stringContaining("ca_file"),
     });
   });
 
@@ -312,7 +312,10 @@ describe("RegistryClient over TLS", () => {
       tls: certificate,
     });
     servers.push(server);
-    const client = new RegistryClient({ credentials: async () => undefined });
+    const client = new RegistryClient({
+      credentials: async () => undefined,
+      retry: { delayMs: 1 },
+    });
 
     const failure = client.getManifest(
       parseReference(`${server.host}/team/tool:1.0`),
