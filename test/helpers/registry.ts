@@ -14,6 +14,11 @@ export interface TestRegistry {
 export interface StartRegistryOptions {
   /** Contents of an htpasswd file (bcrypt entries); enables Basic auth. */
   htpasswd?: string;
+  /**
+   * Serve HTTPS with this certificate and key (PEM). `ca` is what the
+   * helper trusts while waiting for the registry to answer.
+   */
+  tls?: { cert: string; key: string; ca: string };
 }
 
 const STARTUP_DEADLINE_MS = 10_000;
@@ -34,6 +39,7 @@ export async function startRegistry(
     options.htpasswd === undefined
       ? ""
       : await writeHtpasswd(directory, options.htpasswd);
+  const tls = options.tls === undefined ? "" : await writeTls(directory, options.tls);
   const config = [
     "version: 0.1",
     "log:",
@@ -45,6 +51,7 @@ export async function startRegistry(
     "    enabled: true",
     "http:",
     `  addr: ${host}`,
+    tls,
     auth,
   ].join("\n");
   await writeFile(join(directory, "config.yml"), config);
@@ -62,13 +69,14 @@ export async function startRegistry(
     await rm(directory, { recursive: true, force: true });
   };
 
+  const url = `${options.tls ? "https" : "http"}://${host}`;
   try {
-    await waitUntilAnswering(`http://${host}/v2/`, child);
+    await waitUntilAnswering(`${url}/v2/`, child, options.tls?.ca);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { host, url: `http://${host}`, storage, stop };
+  return { host, url, storage, stop };
 }
 
 /** Returns an htpasswd line for `user`, made by Apache's `htpasswd -B`. */
@@ -96,6 +104,20 @@ async function writeHtpasswd(
   ].join("\n");
 }
 
+/** Lines for `http:` of the registry config; distribution reads PEM files. */
+async function writeTls(
+  directory: string,
+  tls: { cert: string; key: string },
+): Promise<string> {
+  await writeFile(join(directory, "server.pem"), tls.cert);
+  await writeFile(join(directory, "server.key"), tls.key);
+  return [
+    "  tls:",
+    `    certificate: ${join(directory, "server.pem")}`,
+    `    key: ${join(directory, "server.key")}`,
+  ].join("\n");
+}
+
 async function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -111,6 +133,7 @@ async function findFreePort(): Promise<number> {
 async function waitUntilAnswering(
   url: string,
   child: Bun.Subprocess,
+  ca?: string,
 ): Promise<void> {
   const deadline = Date.now() + STARTUP_DEADLINE_MS;
   while (Date.now() < deadline) {
@@ -123,7 +146,10 @@ async function waitUntilAnswering(
         `docker-registry exited with ${child.exitCode}: ${stderr}`,
       );
     }
-    const answered = await fetch(url, { signal: AbortSignal.timeout(1000) })
+    const answered = await fetch(url, {
+      signal: AbortSignal.timeout(1000),
+      ...(ca ? { tls: { ca } } : {}),
+    })
       .then((response) => response.status === 200 || response.status === 401)
       .catch(() => false);
     if (answered) return;
