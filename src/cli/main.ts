@@ -6,6 +6,7 @@ import { registerEnv } from "./commands/env.ts";
 import { registerExec } from "./commands/exec.ts";
 import { registerIndexUpdate } from "./commands/index-update.ts";
 import { registerInstall } from "./commands/install.ts";
+import { registerLogin, registerLogout } from "./commands/login.ts";
 import { registerPackagePush } from "./commands/package-push.ts";
 import { registerPatchPublish } from "./commands/patch-publish.ts";
 import { CLI_USAGE } from "./errors.ts";
@@ -47,6 +48,8 @@ export async function main(argv: string[]): Promise<number> {
   registerIndexUpdate(cli, run);
   registerPackagePush(cli, run);
   registerPatchPublish(cli, run);
+  registerLogin(cli, run);
+  registerLogout(cli, run);
   cli.help();
   cli.version(VERSION, "-V, --version");
 

@@ -122,7 +122,8 @@ export class Authenticator {
     if (challenge.params.service !== undefined)
       realm.searchParams.set("service", challenge.params.service);
     // The registry checks the scope of its challenge, so that one wins over ours.
-    realm.searchParams.set("scope", challenge.params.scope ?? scope);
+    const wantedScope = challenge.params.scope ?? scope;
+    if (wantedScope !== "") realm.searchParams.set("scope", wantedScope);
 
     // Credentials travel to the realm only over TLS, unless the registry
     // itself was configured as plain HTTP.

@@ -353,6 +353,21 @@ export class RegistryClient {
   }
 
   /**
+   * Checks that the registry accepts the client's credentials at its base
+   * endpoint `/v2/`, as `docker login` does. Throws OCI_UNAUTHORIZED when
+   * it does not.
+   */
+  async checkLogin(registry: string): Promise<void> {
+    const response = await this.request(registry, {
+      repository: "",
+      path: "/v2/",
+    });
+    if (!response.ok)
+      throw await responseError(`checking the login at "${registry}"`, response);
+    await response.body?.cancel();
+  }
+
+  /**
    * Sends one request to `registry` (or its mirrors, for pulls), answering
    * a 401 challenge once and retrying transient failures.
    */

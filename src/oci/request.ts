@@ -163,7 +163,11 @@ async function sendAuthenticated(
 ): Promise<Response> {
   const origin = registryOrigin(registry, context.isInsecure(registry));
   const url = new URL(request.path, origin);
-  const scope = `repository:${request.repository}:${request.actions ?? "pull"}`;
+  // The base endpoint `/v2/` (login) belongs to no repository: no scope.
+  const scope =
+    request.repository === ""
+      ? ""
+      : `repository:${request.repository}:${request.actions ?? "pull"}`;
   const { authenticator } = context;
 
   let response = await sendOnce(context, url, request, {
@@ -185,7 +189,9 @@ async function sendAuthenticated(
     authenticator.forget(registry, scope);
     throw unauthorizedError(
       registry,
-      `the registry rejected the credentials for scope "${scope}"`,
+      scope === ""
+        ? "the registry rejected the credentials"
+        : `the registry rejected the credentials for scope "${scope}"`,
     );
   }
   return response;

@@ -2,7 +2,7 @@ import { loadConfig, type Config } from "../config/load-config.ts";
 import { resolveHome } from "../config/home.ts";
 import { currentPlatform, RegistryClient } from "../oci/registry-client.ts";
 import { createTrust } from "../oci/trust.ts";
-import { readDockerCredentials } from "../oci/docker-config.ts";
+import { readDockerCredentials, type Credentials } from "../oci/docker-config.ts";
 import type { Reference } from "../oci/reference.ts";
 import type { Platform } from "../oci/types.ts";
 import type { Reporter } from "../report/reporter.ts";
@@ -35,6 +35,8 @@ export interface Session {
   patches: PatchResolver;
   isOffline: boolean;
   reporter: Reporter;
+  /** Makes the client use these credentials for `registry` (login checks them first). */
+  useCredentials(registry: string, credentials: Credentials): void;
   graph(roots: Reference[], options?: { refresh?: boolean }): Promise<PackageGraph>;
 }
 
@@ -48,6 +50,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const index = new LocalIndex(layout);
   const objects = new ObjectStore(layout);
   const { network, mirrors, caFiles } = config.registry;
+  const overrides = new Map<string, Credentials>();
   const client = new RegistryClient({
     isInsecure: (registry) =>
       config.insecureRegistries.includes(registry) ||
@@ -58,7 +61,8 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     timeoutMs: network.timeoutMs,
     stallTimeoutMs: network.stallTimeoutMs,
     parallelDownloads: network.parallelDownloads,
-    credentials: (registry) => readDockerCredentials(registry, { env: options.env, reporter: options.reporter }),
+    credentials: async (registry) =>
+      overrides.get(registry) ?? readDockerCredentials(registry, { env: options.env, reporter: options.reporter }),
     reporter: options.reporter,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
@@ -93,6 +97,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     patches,
     isOffline,
     reporter: options.reporter,
+    useCredentials: (registry, credentials) => void overrides.set(registry, credentials),
     graph: (roots, graphOptions = {}) =>
       buildGraph(roots, { resolver, patches, reporter: options.reporter, ...graphOptions }),
   };

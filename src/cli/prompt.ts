@@ -1,0 +1,25 @@
+/**
+ * Reads one line typed at the terminal, written after `question` on
+ * stderr. With `isHidden`, echo is off while the user types (stty), so a
+ * password never shows on screen or in a terminal recording.
+ */
+export async function promptLine(question: string, options: { isHidden?: boolean } = {}): Promise<string> {
+  process.stderr.write(question);
+  const stty = (mode: string) => Bun.spawnSync(["stty", mode], { stdin: "inherit", stdout: "ignore", stderr: "ignore" });
+  if (options.isHidden) stty("-echo");
+  try {
+    for await (const line of console) return line;
+    return "";
+  } finally {
+    if (options.isHidden) {
+      stty("echo");
+      process.stderr.write("\n");
+    }
+  }
+}
+
+/** The password piped to stdin, without the newline `echo` adds. */
+export async function readPasswordFromStdin(): Promise<string> {
+  const text = await Bun.stdin.text();
+  return text.replace(/\r?\n$/, "");
+}
