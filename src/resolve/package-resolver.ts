@@ -16,6 +16,8 @@ export interface ResolvedPackage {
   /** The platform manifest digest; also the object's name in the store. */
   digest: string;
   object: InstalledObject;
+  /** Set when this run downloaded and extracted the package. */
+  installed?: { ms: number };
 }
 
 export interface PackageResolverOptions {
@@ -72,6 +74,7 @@ export class PackageResolver {
     if (reference.digest === undefined && reference.tag !== undefined) {
       await this.options.index.record(reference.registry, reference.repository, reference.tag, this.tagEntry(fetched));
     }
+    const started = performance.now();
     const object = await objects.install({
       client,
       registry: reference.registry,
@@ -85,7 +88,8 @@ export class PackageResolver {
     });
     if (object.isNew) log(reporter, "info", `installed ${formatReference(reference)}`, { digest: fetched.digest });
     await this.linkInstall(reference, fetched.digest);
-    return { reference, identifier, digest: fetched.digest, object };
+    const installed = object.isNew ? { installed: { ms: Math.round(performance.now() - started) } } : {};
+    return { reference, identifier, digest: fetched.digest, object, ...installed };
   }
 
   private tagEntry(fetched: { digest: string; mediaType: string; indexDigest?: string }): TagEntry {
