@@ -69,13 +69,16 @@ export class Sandbox {
     return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
   }
 
-  async run(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<RunResult> {
+  async run(
+    args: string[],
+    options: { env?: Record<string, string | undefined>; cwd?: string; stdin?: string } = {},
+  ): Promise<RunResult> {
     const child = Bun.spawn([OCX_BINARY, ...args], {
       env: this.env(options.env),
       cwd: options.cwd ?? this.cwd,
       stdout: "pipe",
       stderr: "pipe",
-      stdin: "ignore",
+      stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
     });
     const [stdout, stderr, exitCode] = await Promise.all([
       new Response(child.stdout).text(),
@@ -86,7 +89,10 @@ export class Sandbox {
   }
 
   /** Runs ocx and fails the test with its stderr when it does not exit 0. */
-  async ok(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<string> {
+  async ok(
+    args: string[],
+    options: { env?: Record<string, string | undefined>; cwd?: string; stdin?: string } = {},
+  ): Promise<string> {
     const result = await this.run(args, options);
     if (result.exitCode !== 0) {
       throw new Error(`ocx ${args.join(" ")} exited ${result.exitCode}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
