@@ -7,6 +7,7 @@ export interface GlobalFlags {
   offline?: boolean;
   json?: boolean;
   quiet?: boolean;
+  progress?: boolean;
   verbose?: boolean | boolean[];
 }
 
@@ -26,6 +27,7 @@ export function createContext(flags: GlobalFlags, argv: string[]): CommandContex
     level: logLevel(flags, argv, env),
     isColor: !env.NO_COLOR && process.stderr.isTTY === true,
     isTerminal: process.stderr.isTTY === true,
+    isProgressForced: flags.progress === true,
   });
   return {
     env,

@@ -29,7 +29,8 @@ export async function main(argv: string[]): Promise<number> {
   const cli = cac("ocx");
   cli.option("--offline", "Never touch the network (also OCX_OFFLINE=1)");
   cli.option("--json", "Print machine-readable JSON on stdout");
-  cli.option("-q, --quiet", "Print errors only");
+  cli.option("-q, --quiet", "Print errors only (no progress)");
+  cli.option("--progress", "Show download progress when stderr is not a terminal");
   cli.option("-v, --verbose", "Print debug logs; twice (-vv) for trace");
 
   let exitCode: number = ExitCode.ok;

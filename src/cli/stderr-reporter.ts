@@ -1,22 +1,38 @@
 import type { LogLevel, OcxEvent, Reporter } from "../report/reporter.ts";
+import { formatBytes, ProgressView } from "./progress-view.ts";
+
+export { formatBytes } from "./progress-view.ts";
 
 const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3, trace: 4 };
 
 export interface StderrReporterOptions {
   level: LogLevel;
   isColor: boolean;
-  /** Progress lines are drawn only on a terminal. */
+  /** Progress bars are drawn in place only on a terminal. */
   isTerminal: boolean;
+  /** Progress off a terminal, as plain lines (`--progress`). */
+  isProgressForced?: boolean;
   write?: (text: string) => void;
+  now?: () => number;
 }
 
 /** Renders core events on stderr; stdout stays reserved for command output. */
 export class StderrReporter implements Reporter {
   private readonly write: (text: string) => void;
-  private progressShown = false;
+  private readonly progress: ProgressView | undefined;
 
   constructor(private readonly options: StderrReporterOptions) {
     this.write = options.write ?? ((text) => process.stderr.write(text));
+    // --quiet keeps errors only, so it hides progress too.
+    const isShown = RANK[options.level] >= RANK.info && (options.isTerminal || options.isProgressForced === true);
+    this.progress = isShown
+      ? new ProgressView({
+          isTerminal: options.isTerminal,
+          write: this.write,
+          ...(options.now ? { now: options.now } : {}),
+          ...(process.stderr.columns ? { columns: process.stderr.columns } : {}),
+        })
+      : undefined;
   }
 
   emit(event: OcxEvent): void {
@@ -27,18 +43,15 @@ export class StderrReporter implements Reporter {
         this.write(`${this.prefix(event.level)}${event.message}${this.formatIds(event.ids)}\n`);
         return;
       case "download-start":
-        // One line per blob is noise for small packages; the progress line covers terminals.
-        if (RANK.debug > RANK[this.options.level]) return;
-        this.clearProgress();
-        this.write(`${this.prefix("debug")}downloading ${event.reference} (${formatBytes(event.size)})\n`);
+        // One line per blob is noise for small packages; the bars cover terminals.
+        if (RANK.debug <= RANK[this.options.level]) {
+          this.clearProgress();
+          this.write(`${this.prefix("debug")}downloading ${event.reference} (${formatBytes(event.size)})\n`);
+        }
+        this.progress?.handle(event);
         return;
-      case "download-progress":
-        if (!this.options.isTerminal || RANK.info > RANK[this.options.level]) return;
-        this.write(`\r\x1b[2K  ${event.digest.slice(7, 19)} ${formatBytes(event.received)} / ${formatBytes(event.size)}`);
-        this.progressShown = true;
-        return;
-      case "download-end":
-        this.clearProgress();
+      default:
+        this.progress?.handle(event);
         return;
     }
   }
@@ -56,20 +69,6 @@ export class StderrReporter implements Reporter {
   }
 
   private clearProgress(): void {
-    if (!this.progressShown) return;
-    this.write("\r\x1b[2K");
-    this.progressShown = false;
+    this.progress?.clear();
   }
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }
