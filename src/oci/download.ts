@@ -38,18 +38,30 @@ export async function downloadBlob(
   request: DownloadRequest,
 ): Promise<DownloadResult> {
   const started = performance.now();
+  const attempts = await withBodyRetry(request, () => writeBlob(client, request));
+  return {
+    size: request.descriptor.size,
+    attempts,
+    ms: performance.now() - started,
+  };
+}
+
+/**
+ * Runs `attempt` until it succeeds, repeating it once when the body broke
+ * off, stalled or did not verify. Returns the number of attempts made.
+ */
+export async function withBodyRetry(
+  request: Omit<DownloadRequest, "path">,
+  attempt: () => Promise<void>,
+): Promise<number> {
   const { registry, repository, descriptor } = request;
-  for (let attempt = 1; ; attempt++) {
+  for (let count = 1; ; count++) {
     try {
-      await writeBlob(client, request);
-      return {
-        size: descriptor.size,
-        attempts: attempt,
-        ms: performance.now() - started,
-      };
+      await attempt();
+      return count;
     } catch (error) {
       if (!isBodyFailure(error)) throw error;
-      if (attempt >= BODY_ATTEMPTS) throw bodyFailure(error as OcxError, request, attempt);
+      if (count >= BODY_ATTEMPTS) throw bodyFailure(error as OcxError, request, count);
       log(request.reporter, "warn", `downloading blob "${descriptor.digest}" from "${registry}/${repository}" failed: ${(error as Error).message}; trying once more`, { registry, repository, digest: descriptor.digest });
     }
   }
@@ -81,7 +93,7 @@ function isBodyFailure(error: unknown): boolean {
 
 function bodyFailure(
   error: OcxError,
-  request: DownloadRequest,
+  request: Omit<DownloadRequest, "path">,
   attempts: number,
 ): OcxError {
   const where = `"${request.registry}/${request.repository}"`;

@@ -18,7 +18,11 @@ import {
 import { formatPlatform, listPlatforms, selectPlatform } from "./platform.ts";
 import { pushBlob, pushManifest, type BlobSource } from "./push.ts";
 import { formatReference, type Reference } from "./reference.ts";
-import { downloadBlob, type DownloadResult } from "./download.ts";
+import {
+  downloadBlob,
+  withBodyRetry,
+  type DownloadResult,
+} from "./download.ts";
 import { Limiter } from "./limiter.ts";
 import type { RegistryMirror } from "./mirrors.ts";
 import {
@@ -260,7 +264,8 @@ export class RegistryClient {
   }
 
   /**
-   * Fetches a whole blob into memory, verified. Meant for small blobs such as
+   * Fetches a whole blob into memory, verified, fetching it once more when
+   * the body breaks off or does not verify. Meant for small blobs such as
    * configs.
    */
   async fetchBlobBytes(
@@ -268,8 +273,13 @@ export class RegistryClient {
     repository: string,
     descriptor: Descriptor,
   ): Promise<Uint8Array> {
-    const stream = await this.fetchBlob(registry, repository, descriptor);
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+    let bytes = new Uint8Array();
+    const request = { registry, repository, descriptor, reporter: this.#reporter };
+    await withBodyRetry(request, async () => {
+      const stream = await this.fetchBlob(registry, repository, descriptor);
+      bytes = new Uint8Array(await new Response(stream).arrayBuffer());
+    });
+    return bytes;
   }
 
   /**

@@ -2,6 +2,7 @@ import { ExitCode, OcxError, isOcxError } from "../error/index.ts";
 import { identifierOf, parseReference, type Reference } from "../oci/reference.ts";
 import { topologicalOrder } from "../graph/kahn.ts";
 import { log, type Reporter } from "../report/reporter.ts";
+import { Limiter } from "../oci/limiter.ts";
 import type { PackageResolver, ResolvedPackage } from "./package-resolver.ts";
 import type { PatchResolver } from "./patch-resolver.ts";
 
@@ -42,6 +43,8 @@ export interface BuildGraphOptions {
   reporter: Reporter;
   /** Ask the registry for every root tag (install, index update). */
   refresh?: boolean;
+  /** Packages resolved (and installed) at once. Default 4. */
+  parallelPackages?: number;
 }
 
 /**
@@ -57,13 +60,18 @@ export async function buildGraph(roots: Reference[], options: BuildGraphOptions)
   const basesOf = new Map<string, string[]>();
   const queue: { reference: Reference; isCompanion: boolean; isPatchable: boolean; isRoot: boolean }[] =
     roots.map((reference) => ({ reference, isCompanion: false, isPatchable: true, isRoot: true }));
+  const resolve = prefetcher(options);
 
   while (queue.length > 0) {
+    // Everything waiting in the queue downloads in parallel; the walk
+    // below still takes the results in queue order, so the graph is the
+    // same as a one-at-a-time walk would build.
+    for (const waiting of queue) resolve(waiting.reference, waiting.isRoot);
     const item = queue.shift()!;
     const id = identifierOf(item.reference);
     let node = nodes.get(id);
     if (node === undefined) {
-      const resolved = await options.resolver.resolve(item.reference, { refresh: item.isRoot && options.refresh });
+      const resolved = await resolve(item.reference, item.isRoot);
       node = { id, package: resolved, isRoot: item.isRoot, isCompanion: item.isCompanion, patches: [] };
       nodes.set(id, node);
       for (const dependency of resolved.object.metadata.dependencies) {
@@ -78,13 +86,14 @@ export async function buildGraph(roots: Reference[], options: BuildGraphOptions)
     if (!item.isCompanion) node.isCompanion = false;
 
     const companions = await options.patches.companionsFor(node.package.reference, { refresh: options.refresh });
+    for (const companion of companions) resolve(parseReference(companion.reference), false);
     for (const companion of companions) {
       const reference = parseReference(companion.reference);
       const companionId = identifierOf(reference);
       if (companionId === id) continue;
       try {
         if (!nodes.has(companionId)) {
-          await options.resolver.resolve(reference);
+          await resolve(reference, false);
         }
       } catch (error) {
         if (companion.required) {
@@ -112,6 +121,27 @@ export async function buildGraph(roots: Reference[], options: BuildGraphOptions)
     });
   }
   return { roots: roots.map(identifierOf), nodes, edges, order: result.order };
+}
+
+/**
+ * Resolves each reference once, starting it at the first request and
+ * running at most `parallelPackages` at once. A failure surfaces where the
+ * walk awaits it, as before; until then it is held, not unhandled.
+ */
+function prefetcher(options: BuildGraphOptions): (reference: Reference, isRoot: boolean) => Promise<ResolvedPackage> {
+  const limiter = new Limiter(options.parallelPackages ?? 4);
+  const started = new Map<string, Promise<ResolvedPackage>>();
+  return (reference, isRoot) => {
+    const refresh = isRoot && options.refresh === true;
+    const key = `${identifierOf(reference)} ${refresh}`;
+    let promise = started.get(key);
+    if (promise === undefined) {
+      promise = limiter.run(() => options.resolver.resolve(reference, { refresh }));
+      promise.catch(() => {});
+      started.set(key, promise);
+    }
+    return promise;
+  };
 }
 
 function parseDependency(identifier: string, dependent: string): Reference {

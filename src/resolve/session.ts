@@ -99,7 +99,13 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     reporter: options.reporter,
     useCredentials: (registry, credentials) => void overrides.set(registry, credentials),
     graph: (roots, graphOptions = {}) =>
-      buildGraph(roots, { resolver, patches, reporter: options.reporter, ...graphOptions }),
+      buildGraph(roots, {
+        resolver,
+        patches,
+        reporter: options.reporter,
+        parallelPackages: network.parallelDownloads,
+        ...graphOptions,
+      }),
   };
 }
 
