@@ -45,8 +45,16 @@ export class Authenticator {
     { authorization: string; expiresAt: number }
   >();
 
+  /** Registries last answered without credentials, for error messages. */
+  readonly #anonymous = new Set<string>();
+
   constructor(options: AuthenticatorOptions) {
     this.#options = options;
+  }
+
+  /** Whether the last challenge of `registry` was answered without credentials. */
+  wasAnonymous(registry: string): boolean {
+    return this.#anonymous.has(registry);
   }
 
   /**
@@ -78,6 +86,8 @@ export class Authenticator {
         "the registry sent no usable WWW-Authenticate challenge",
       );
     const credentials = await this.#options.credentials(registry);
+    if (credentials) this.#anonymous.delete(registry);
+    else this.#anonymous.add(registry);
 
     if (challenge.scheme === "basic") {
       if (!credentials)

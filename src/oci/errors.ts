@@ -56,7 +56,7 @@ export function unauthorizedError(registry: string, detail: string): OcxError {
     OCI_UNAUTHORIZED,
     `authentication failed for registry "${registry}": ${detail}`,
     {
-      hint: `log in with \`docker login ${registry}\` or add credentials for "${registry}" to ~/.docker/config.json (or $DOCKER_CONFIG/config.json)`,
+      hint: `log in with \`ocx login ${registry}\` (or \`docker login ${registry}\`; both store credentials in ~/.docker/config.json or $DOCKER_CONFIG/config.json)`,
       exitCode: ExitCode.unavailable,
     },
   );

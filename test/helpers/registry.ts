@@ -19,6 +19,8 @@ export interface StartRegistryOptions {
    * helper trusts while waiting for the registry to answer.
    */
   tls?: { cert: string; key: string; ca: string };
+  /** Extra top-level config lines, e.g. a token server's `auth:` block. */
+  extraConfig?: string;
 }
 
 const STARTUP_DEADLINE_MS = 10_000;
@@ -53,6 +55,7 @@ export async function startRegistry(
     `  addr: ${host}`,
     tls,
     auth,
+    options.extraConfig ?? "",
   ].join("\n");
   await writeFile(join(directory, "config.yml"), config);
 
