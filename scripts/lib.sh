@@ -5,7 +5,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUN="$ROOT/node_modules/.bin/bun"
 
 # Debian packages the tests and demo need; installed only when one is missing.
-DEBIAN_PACKAGES=(docker-registry skopeo zsh fish dash hyperfine apache2-utils openssl curl ripgrep jq)
+DEBIAN_PACKAGES=(docker-registry skopeo zsh fish dash hyperfine apache2-utils openssl curl ripgrep jq time)
 
 ensure_debian_packages() {
   local missing=()

@@ -18,7 +18,7 @@ export async function promptLine(question: string, options: { isHidden?: boolean
   }
 }
 
-/** The password piped to stdin, without the newline `echo` adds. */
+/** Reads the password piped to stdin, without the newline `echo` adds. */
 export async function readPasswordFromStdin(): Promise<string> {
   const text = await Bun.stdin.text();
   return text.replace(/\r?\n$/, "");

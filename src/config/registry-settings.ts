@@ -34,8 +34,8 @@ export const DEFAULT_NETWORK: NetworkSettings = {
 /**
  * Merges `[registries."host"]`, `[mirrors]` and `[network]` from the tiers,
  * system first. A lower tier replaces a host's CA file, a registry's mirror
- * list or a network value; relative `ca_file` paths start at the folder of
- * the file that names them.
+ * list or a network value. A relative `ca_file` starts at the folder of the
+ * file that names it.
  */
 export function mergeRegistrySettings(
   tiers: ConfigTier[],

@@ -187,14 +187,14 @@ async function sendAuthenticated(
   if (response.status === 401) {
     await response.body?.cancel();
     authenticator.forget(registry, scope);
-    const who = authenticator.wasAnonymous(registry)
+    const identity = authenticator.wasAnonymous(registry)
       ? "anonymous access"
       : "the credentials";
     throw unauthorizedError(
       registry,
       scope === ""
-        ? `the registry rejected ${who}`
-        : `the registry rejected ${who} for scope "${scope}"`,
+        ? `the registry rejected ${identity}`
+        : `the registry rejected ${identity} for scope "${scope}"`,
     );
   }
   return response;

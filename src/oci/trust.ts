@@ -3,7 +3,7 @@ import type { RegistryTlsOptions } from "./transport.ts";
 
 export const OCI_CA_FILE_INVALID = "OCI_CA_FILE_INVALID";
 
-/** Where Debian, Fedora, Alpine and openSUSE keep the system CA bundle. */
+/** Paths of the system CA bundle on Debian, Fedora, Alpine and openSUSE. */
 const SYSTEM_BUNDLES = [
   "/etc/ssl/certs/ca-certificates.crt",
   "/etc/pki/tls/certs/ca-bundle.crt",

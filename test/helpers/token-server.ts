@@ -103,7 +103,7 @@ function base64url(data: string | Uint8Array): string {
   return Buffer.from(data).toString("base64url");
 }
 
-function pemBody(pem: string): Uint8Array {
+function pemBody(pem: string): Uint8Array<ArrayBuffer> {
   const base64 = pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, "");
   return new Uint8Array(Buffer.from(base64, "base64"));
 }

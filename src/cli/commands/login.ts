@@ -58,17 +58,17 @@ async function readCredentials(registry: string, options: LoginOptions) {
   let username = options.username;
   if (username === undefined && isTerminal) username = await promptLine(`Username for ${registry}: `);
   if (!username) {
-    throw usageError(`ocx login needs a user name for "${registry}"`, "pass -u NAME");
+    throw usageError(`missing user name for "${registry}"`, "pass it with -u NAME");
   }
   let password: string;
   if (options.passwordStdin) password = await readPasswordFromStdin();
   else if (isTerminal) password = await promptLine("Password: ", { isHidden: true });
   else {
     throw usageError(
-      `ocx login needs a password for "${registry}": stdin is not a terminal`,
+      `missing password for "${registry}": stdin is not a terminal, so ocx cannot prompt`,
       "pipe the password in with --password-stdin; it is never accepted as an argument, where ps would show it",
     );
   }
-  if (password === "") throw usageError(`empty password for "${registry}"`, "pipe the password in with --password-stdin");
+  if (password === "") throw usageError(`empty password for "${registry}"`, "pipe a non-empty password in with --password-stdin");
   return { username, password };
 }
