@@ -2,7 +2,7 @@ import * as v from "valibot";
 import { log, type Reporter } from "../report/reporter.ts";
 import type { Credentials } from "./docker-config.ts";
 import { responseError, unauthorizedError } from "./errors.ts";
-import { sendRequest, type SendOptions } from "./transport.ts";
+import { sendRequest, transient, type SendOptions } from "./transport.ts";
 import {
   parseWwwAuthenticate,
   type AuthChallenge,
@@ -165,9 +165,12 @@ export class Authenticator {
     );
 
     if (response.status === 429 || response.status >= 500) {
-      throw await responseError(
-        `requesting a token for "${registry}" from "${realm.origin}"`,
-        response,
+      // Transient, so the request that needed the token is retried whole.
+      throw transient(
+        await responseError(
+          `requesting a token for "${registry}" from "${realm.origin}"`,
+          response,
+        ),
       );
     }
     if (!response.ok) {

@@ -38,7 +38,8 @@ export function isTransientNetworkError(error: unknown): boolean {
   return typeof error === "object" && error !== null && transientErrors.has(error);
 }
 
-function transient<T extends object>(error: T): T {
+/** Marks an error as worth repeating, e.g. a token realm's 503. */
+export function transient<T extends object>(error: T): T {
   transientErrors.add(error);
   return error;
 }

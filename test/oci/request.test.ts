@@ -152,6 +152,30 @@ describe("RegistryClient retries", () => {
     await expect(failure).rejects.toMatchObject({ hint: expect.stringContaining("[network] retries") });
   });
 
+  test("repeats a request whose token realm answered 503", async () => {
+    const content = toolContent();
+    let tokenFailures = 0;
+    const server = startFaultRegistry((request, url) => {
+      if (url.pathname === "/token") {
+        if (tokenFailures++ < 1) return new Response("down", { status: 503 });
+        return Response.json({ token: "T" });
+      }
+      if (request.headers.get("authorization") !== "Bearer T") {
+        return new Response(null, {
+          status: 401,
+          headers: { "www-authenticate": `Bearer realm="${server.url}/token",service="reg"` },
+        });
+      }
+      return serveContent(content, request, url);
+    });
+    servers.push(server);
+    const { client, waits } = fastClient();
+
+    await client.getManifest(parseReference(`${server.host}/team/tool:1.0`));
+
+    expect(waits).toHaveLength(1);
+  });
+
   test("does not repeat a refused connection", async () => {
     const { client, waits } = fastClient();
 
