@@ -26,6 +26,8 @@ export interface InstallObjectOptions {
   digest: string;
   manifest: ImageManifest;
   manifestBytes: Uint8Array;
+  /** The config blob (metadata.json), already fetched and verified while planning. */
+  configBytes: Uint8Array;
   maxPackageBytes?: number;
   reporter: Reporter;
 }
@@ -63,7 +65,7 @@ export class ObjectStore {
     if (this.has(options.digest)) {
       return { ...(await this.read(options.digest, options.identifier)), isNew: false };
     }
-    checkIsPackage(options);
+    checkIsPackage(options.manifest, options.identifier);
     await this.removeStaleTemporaries();
 
     const temporary = await this.makeTemporary("install");
@@ -96,19 +98,8 @@ export class ObjectStore {
   }
 
   private async fill(temporary: string, options: InstallObjectOptions): Promise<PackageMetadata> {
-    const { client, registry, repository, manifest } = options;
-    const configBytes = await client.fetchBlobBytes(registry, repository, manifest.config);
-    let configJson: unknown;
-    try {
-      configJson = JSON.parse(new TextDecoder().decode(configBytes));
-    } catch (error) {
-      throw new OcxError(STORE_NOT_A_PACKAGE, `invalid metadata.json in "${options.identifier}": not JSON`, {
-        hint: "the package config blob must be the package's metadata.json",
-        cause: error,
-        exitCode: ExitCode.dataError,
-      });
-    }
-    const metadata = parseMetadata(configJson, { source: options.identifier });
+    const { client, registry, repository, manifest, configBytes } = options;
+    const metadata = parseMetadata(parseConfigBytes(configBytes, options.identifier), { source: options.identifier });
 
     await writeFile(join(temporary, "manifest.json"), options.manifestBytes);
     await writeFile(join(temporary, "metadata.json"), configBytes);
@@ -159,15 +150,27 @@ export class ObjectStore {
   }
 }
 
-function checkIsPackage(options: InstallObjectOptions): void {
-  const { manifest } = options;
+/** Parses a package config blob as JSON; its schema is checked by parseMetadata. */
+export function parseConfigBytes(bytes: Uint8Array, identifier: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new OcxError(STORE_NOT_A_PACKAGE, `invalid metadata.json in "${identifier}": not JSON`, {
+      hint: "the package config blob must be the package's metadata.json",
+      cause: error,
+      exitCode: ExitCode.dataError,
+    });
+  }
+}
+
+export function checkIsPackage(manifest: ImageManifest, identifier: string): void {
   const isPackage =
     manifest.config?.mediaType === MediaType.ocxPackageConfig ||
     manifest.artifactType === MediaType.ocxPackage;
   if (!isPackage) {
     throw new OcxError(
       STORE_NOT_A_PACKAGE,
-      `"${options.identifier}" is not an ocx package: config media type is "${manifest.config?.mediaType}"`,
+      `"${identifier}" is not an ocx package: config media type is "${manifest.config?.mediaType}"`,
       {
         hint: `ocx installs manifests whose config is ${MediaType.ocxPackageConfig}; publish with \`ocx package push\``,
         exitCode: ExitCode.dataError,
