@@ -47,6 +47,8 @@ export interface BuildGraphOptions {
 
 interface QueueItem {
   reference: Reference;
+  /** The package that declared this one as a dependency, for messages. */
+  dependent?: string;
   isCompanion: boolean;
   isPatchable: boolean;
   isRoot: boolean;
@@ -71,13 +73,13 @@ export async function buildGraph(roots: Reference[], options: BuildGraphOptions)
     const id = identifierOf(item.reference);
     let node = nodes.get(id);
     if (node === undefined) {
-      const planned = await options.resolver.plan(item.reference, { refresh: item.isRoot && options.refresh });
+      const planned = await planNode(item, options);
       node = { id, package: planned, isRoot: item.isRoot, isCompanion: item.isCompanion, patches: [] };
       nodes.set(id, node);
       for (const dependency of planned.metadata.dependencies) {
         const reference = parseDependency(dependency.identifier, id);
         edges.push({ before: identifierOf(reference), after: id, kind: "dependency" });
-        queue.push({ reference, isCompanion: false, isPatchable: item.isPatchable, isRoot: false });
+        queue.push({ reference, dependent: id, isCompanion: false, isPatchable: item.isPatchable, isRoot: false });
       }
     }
     node.isRoot ||= item.isRoot;
@@ -121,8 +123,9 @@ async function companionsOf(node: GraphNode, options: BuildGraphOptions) {
     try {
       const companionReference = parseReference(companion.reference);
       if (identifierOf(companionReference) === node.id) continue;
-      // Planned now, so an optional companion that fails is dropped before it joins the graph.
-      await options.resolver.plan(companionReference);
+      // Planned now with its dependencies, so an optional companion that
+      // cannot be resolved is dropped before it joins the graph.
+      await planSubtree(companionReference, options.resolver, new Set());
       accepted.push({ reference: companionReference, rule });
     } catch (error) {
       const detail = isOcxError(error) ? error.message : String(error);
@@ -137,6 +140,29 @@ async function companionsOf(node: GraphNode, options: BuildGraphOptions) {
     }
   }
   return accepted;
+}
+
+async function planNode(item: QueueItem, options: BuildGraphOptions): Promise<PlannedPackage> {
+  try {
+    return await options.resolver.plan(item.reference, { refresh: item.isRoot && options.refresh });
+  } catch (error) {
+    if (item.dependent === undefined || !isOcxError(error)) throw error;
+    throw new OcxError(error.code, `cannot resolve dependency "${identifierOf(item.reference)}" of "${item.dependent}": ${error.message}`, {
+      ...(error.hint ? { hint: error.hint } : {}),
+      cause: error,
+      exitCode: error.exitCode,
+    });
+  }
+}
+
+async function planSubtree(reference: Reference, resolver: PackageResolver, seen: Set<string>): Promise<void> {
+  const id = identifierOf(reference);
+  if (seen.has(id)) return;
+  seen.add(id);
+  const planned = await resolver.plan(reference);
+  for (const dependency of planned.metadata.dependencies) {
+    await planSubtree(parseDependency(dependency.identifier, id), resolver, seen);
+  }
 }
 
 async function addPluginEdges(nodes: Map<string, GraphNode>, edges: GraphEdge[], options: BuildGraphOptions): Promise<void> {
