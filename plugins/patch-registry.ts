@@ -66,5 +66,12 @@ function unavailable(source: PatchSourceSetting, reason: string, context: Plugin
       exitCode: ExitCode.unavailable,
     });
   }
+  let warned = warnedSources.get(context);
+  if (warned === undefined) warnedSources.set(context, (warned = new Set()));
+  if (warned.has(source.registry)) return;
+  warned.add(source.registry);
   context.log.warn(`skipping optional patches from "${source.registry}": ${reason}`);
 }
+
+// One warning per unavailable source and command, not one per package.
+const warnedSources = new WeakMap<PluginContext, Set<string>>();

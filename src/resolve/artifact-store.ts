@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { isOcxError } from "../error/index.ts";
-import { OCI_MANIFEST_NOT_FOUND } from "../oci/errors.ts";
+import { ExitCode, isOcxError } from "../error/index.ts";
+import { OCI_MANIFEST_NOT_FOUND, OCI_UNREACHABLE } from "../oci/errors.ts";
+import { sha256Digest } from "../oci/digest.ts";
 import { formatReference, type Reference } from "../oci/reference.ts";
 import type { RegistryClient } from "../oci/registry-client.ts";
 import type { ArtifactState } from "../plugin/api.ts";
@@ -29,6 +30,10 @@ const LAYER_FILE = "layer";
  * (a 404 was recorded), synced present (read from the store).
  */
 export class ArtifactStore {
+  // Registries that could not be reached in this command, with the reason:
+  // asking again for every package would cost one timeout each.
+  private readonly unreachable = new Map<string, string>();
+
   constructor(private readonly options: ArtifactStoreOptions) {}
 
   async read(reference: Reference, options: { layerMediaType: string; refresh?: boolean }): Promise<ArtifactState> {
@@ -44,11 +49,17 @@ export class ArtifactStore {
       }
       if (isOffline) return { state: "unavailable", reason: `"${name}" was never synced and ocx is offline` };
     }
+    const known = this.unreachable.get(reference.registry);
+    if (known !== undefined) return { state: "unavailable", reason: known };
     try {
       return await this.fetch(reference, options.layerMediaType);
     } catch (error) {
       const detail = isOcxError(error) ? error.message : String(error);
-      return { state: "unavailable", reason: `fetching "${name}" failed: ${detail}` };
+      const reason = `fetching "${name}" failed: ${detail}`;
+      if (isOcxError(error) && (error.code === OCI_UNREACHABLE || error.exitCode === ExitCode.temporaryFailure)) {
+        this.unreachable.set(reference.registry, reason);
+      }
+      return { state: "unavailable", reason };
     }
   }
 
@@ -77,9 +88,18 @@ export class ArtifactStore {
     return { state: "present", digest: fetched.digest, bytes };
   }
 
+  /** The stored layer, if present and matching the digest its manifest records. */
   private async readStored(digest: string): Promise<Uint8Array | undefined> {
+    const objectDir = this.options.layout.objectDir(digest);
     try {
-      return await readFile(join(this.options.layout.objectDir(digest), LAYER_FILE));
+      const manifest = JSON.parse(await readFile(join(objectDir, "manifest.json"), "utf8")) as { layers?: { digest?: string }[] };
+      const bytes = await readFile(join(objectDir, LAYER_FILE));
+      const actual = sha256Digest(bytes);
+      if (!manifest.layers?.some((layer) => layer.digest === actual)) {
+        log(this.options.reporter, "warn", `stored artifact ${digest} is damaged; fetching it again`);
+        return undefined;
+      }
+      return bytes;
     } catch {
       return undefined;
     }

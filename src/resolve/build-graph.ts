@@ -99,7 +99,7 @@ export async function buildGraph(roots: Reference[], options: BuildGraphOptions)
   await addPluginEdges(nodes, edges, options);
   const result = topologicalOrder([...nodes.keys()], edges);
   if (!result.ok) {
-    throw new OcxError(GRAPH_CYCLE, `dependency cycle: ${result.cycle.join(" -> ")}`, {
+    throw new OcxError(GRAPH_CYCLE, `cycle in the package graph: ${describeCycle(result.cycle, edges)}`, {
       hint: "break the cycle in the packages' dependencies, the patch rules or the plugin edges",
       exitCode: ExitCode.dataError,
     });
@@ -174,6 +174,18 @@ async function addPluginEdges(nodes: Map<string, GraphNode>, edges: GraphEdge[],
     }
     edges.push({ before: edge.before, after: edge.after, kind: "plugin", rule: edge.plugin });
   }
+}
+
+/** `a -[dependency]-> b -[patch]-> a`: each step names the edge kind that closes the loop. */
+function describeCycle(cycle: string[], edges: GraphEdge[]): string {
+  let text = cycle[0] ?? "";
+  for (let index = 1; index < cycle.length; index++) {
+    const from = cycle[index - 1]!;
+    const to = cycle[index]!;
+    const edge = edges.find((candidate) => candidate.before === from && candidate.after === to);
+    text += ` -[${edge?.kind ?? "edge"}]-> ${to}`;
+  }
+  return text;
 }
 
 function parseDependency(identifier: string, dependent: string): Reference {

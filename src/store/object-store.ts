@@ -56,7 +56,16 @@ export class ObjectStore {
         exitCode: ExitCode.dataError,
       });
     }
-    const metadata = parseMetadata(JSON.parse(text), { source: identifier });
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new OcxError(STORE_CORRUPT, `object ${digest} for "${identifier}" has a corrupt metadata.json`, {
+        hint: `remove "${objectDir}" and install again`,
+        exitCode: ExitCode.dataError,
+      });
+    }
+    const metadata = parseMetadata(json, { source: identifier });
     return { digest, objectDir, contentDir: join(objectDir, "content"), metadata };
   }
 
