@@ -8,6 +8,7 @@ import { registerIndexUpdate } from "./commands/index-update.ts";
 import { registerInstall } from "./commands/install.ts";
 import { registerPackagePush } from "./commands/package-push.ts";
 import { registerPatchPublish } from "./commands/patch-publish.ts";
+import { registerPlugin } from "./commands/plugin.ts";
 import { CLI_USAGE } from "./errors.ts";
 import { VERSION } from "./version.ts";
 
@@ -17,6 +18,7 @@ const GROUPS: Record<string, string[]> = {
   index: ["update"],
   package: ["push"],
   patch: ["publish"],
+  plugin: ["list", "new"],
 };
 
 /** Runs the CLI and returns the exit code; never calls process.exit. */
@@ -54,6 +56,7 @@ export async function main(argv: string[]): Promise<number> {
   registerIndexUpdate(cli, run);
   registerPackagePush(cli, run);
   registerPatchPublish(cli, run);
+  registerPlugin(cli, run);
   cli.help();
   cli.version(VERSION, "-V, --version");
 
