@@ -56,7 +56,7 @@ export type ArtifactState =
   | { state: "present"; digest: string; bytes: Uint8Array }
   | { state: "unavailable"; reason: string };
 
-/** What the core offers every hook. */
+/** The services the core passes to every hook. */
 export interface PluginContext {
   /** The merged config tiers as plain data (tables merged key by key, lower tiers win). */
   config: Readonly<Record<string, unknown>>;
@@ -94,9 +94,9 @@ export interface OcxPlugin {
     context: PluginContext,
   ): Awaitable<Record<string, string | undefined> | undefined>;
   /**
-   * Where to pull a reference from instead: one reference, or several to try
-   * in order. The original is always tried last, and the package keeps its
-   * original name in the store.
+   * Rewrites where a reference is pulled from: one reference, or several to
+   * try in order. The original is always tried last, and the package keeps
+   * its original name in the store.
    */
   rewriteReference?(reference: string, context: PluginContext): Awaitable<string | string[] | undefined>;
   /** Extra request headers for a registry host (`host[:port]`). */
