@@ -18,7 +18,8 @@ export interface CommandContext {
   reporter: Reporter;
   isJson: boolean;
   stdout(text: string): void;
-  openSession(): Promise<Session>;
+  /** `isRefreshing` for commands that sync with registries (install, index update). */
+  openSession(options?: { isRefreshing?: boolean }): Promise<Session>;
 }
 
 export function createContext(flags: GlobalFlags, argv: string[]): CommandContext {
@@ -36,9 +37,9 @@ export function createContext(flags: GlobalFlags, argv: string[]): CommandContex
     isJson: flags.json === true,
     stdout: (text) => void process.stdout.write(text),
     // Loaded on demand so `--help` and `--version` skip config, store and registry code.
-    openSession: async () => {
+    openSession: async (options = {}) => {
       const { openSession } = await import("../resolve/session.ts");
-      return openSession({ env, cwd: process.cwd(), reporter, isOffline: flags.offline === true });
+      return openSession({ env, cwd: process.cwd(), reporter, isOffline: flags.offline === true, ...options });
     },
   };
 }

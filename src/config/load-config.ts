@@ -1,9 +1,10 @@
 import { readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { existsSync } from "node:fs";
 import * as v from "valibot";
 import { parse, TomlError } from "smol-toml";
 import { configInvalid } from "./errors.ts";
+import type { TrustStore } from "./trust.ts";
 import { ConfigFileSchema, type ConfigFile, type PatchesConfig } from "./schema.ts";
 import { mergeRegistrySettings, type RegistrySettings } from "./registry-settings.ts";
 
@@ -31,6 +32,15 @@ export interface Config {
   offline: boolean;
   /** CA files per host, mirrors and network tuning. */
   registry: RegistrySettings;
+  /** Plugin files named by `[plugins] paths`, resolved against their config file. */
+  pluginPaths: string[];
+  /** `[plugins] allow` of the system tier; undefined when unrestricted. */
+  pluginAllow: string[] | undefined;
+  pluginTimeoutMs: number | undefined;
+  /** Every tier's tables merged key by key (lower tiers win), for plugins. */
+  merged: Record<string, unknown>;
+  /** A project file that was found but skipped because it is not trusted. */
+  untrustedProject?: string | undefined;
 }
 
 export const DEFAULT_SYSTEM_CONFIG = "/etc/ocx/config.toml";
@@ -40,6 +50,8 @@ export interface LoadConfigOptions {
   home: string;
   cwd: string;
   env: Record<string, string | undefined>;
+  /** When given, a project file is used only if trusted in its current content. */
+  trust?: TrustStore;
 }
 
 /**
@@ -53,12 +65,27 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
     { name: "project", file: findProjectFile(options.cwd) },
   ];
   const tiers: ConfigTier[] = [];
+  let untrustedProject: string | undefined;
   for (const candidate of candidates) {
     if (candidate.file === undefined) continue;
+    if (candidate.name === "project" && options.trust !== undefined && !(await isTrusted(options.trust, candidate.file))) {
+      untrustedProject = candidate.file;
+      continue;
+    }
     const config = await readTier(candidate.file);
     if (config !== undefined) tiers.push({ name: candidate.name, file: candidate.file, config });
   }
-  return mergeTiers(tiers);
+  return { ...mergeTiers(tiers), untrustedProject };
+}
+
+async function isTrusted(trust: TrustStore, file: string): Promise<boolean> {
+  let content: Uint8Array;
+  try {
+    content = await readFile(file);
+  } catch {
+    return true;
+  }
+  return trust.isTrusted(file, content);
 }
 
 export function mergeTiers(tiers: ConfigTier[]): Config {
@@ -67,6 +94,10 @@ export function mergeTiers(tiers: ConfigTier[]): Config {
   const tls = new Set<string>();
   let maxPackageBytes: number | undefined;
   let offline = false;
+  const pluginPaths: string[] = [];
+  let pluginAllow: string[] | undefined;
+  let pluginTimeoutMs: number | undefined;
+  let merged: Record<string, unknown> = {};
 
   for (const tier of tiers) {
     const { config } = tier;
@@ -81,6 +112,15 @@ export function mergeTiers(tiers: ConfigTier[]): Config {
     for (const host of config.registries?.tls ?? []) tls.add(host);
     maxPackageBytes = config.limits?.max_package_bytes ?? maxPackageBytes;
     offline = config.offline ?? offline;
+    for (const path of config.plugins?.paths ?? []) pluginPaths.push(resolve(dirname(tier.file), path));
+    if (config.plugins?.allow !== undefined) {
+      if (tier.name !== "system") {
+        throw configInvalid(tier.file, { key: "plugins.allow", reason: "may only be set in the system config" });
+      }
+      pluginAllow = config.plugins.allow;
+    }
+    pluginTimeoutMs = config.plugins?.timeout_ms ?? pluginTimeoutMs;
+    merged = mergeTables(merged, config as Record<string, unknown>);
   }
   return {
     tiers,
@@ -90,7 +130,22 @@ export function mergeTiers(tiers: ConfigTier[]): Config {
     maxPackageBytes,
     offline,
     registry: mergeRegistrySettings(tiers),
+    pluginPaths,
+    pluginAllow,
+    pluginTimeoutMs,
+    merged,
   };
+}
+
+function mergeTables(base: Record<string, unknown>, next: Record<string, unknown>): Record<string, unknown> {
+  const result: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(next)) {
+    const previous = result[key];
+    const isTable = (item: unknown): item is Record<string, unknown> =>
+      typeof item === "object" && item !== null && !Array.isArray(item);
+    result[key] = isTable(previous) && isTable(value) ? mergeTables(previous, value) : value;
+  }
+  return result;
 }
 
 /** Walks up from `cwd` to the first folder holding `ocx.toml`. */

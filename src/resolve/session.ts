@@ -1,17 +1,24 @@
 import { loadConfig, type Config } from "../config/load-config.ts";
 import { resolveHome } from "../config/home.ts";
-import { currentPlatform, RegistryClient } from "../oci/registry-client.ts";
-import { createTrust } from "../oci/trust.ts";
+import { TrustStore } from "../config/trust.ts";
+import type { ComposeResult } from "../env/types.ts";
 import { readDockerCredentials, type Credentials } from "../oci/docker-config.ts";
-import type { Reference } from "../oci/reference.ts";
+import { mapBounded } from "../oci/limiter.ts";
+import { currentPlatform, RegistryClient } from "../oci/registry-client.ts";
+import { createTlsTrust } from "../oci/tls-trust.ts";
+import { parseReference, type Reference } from "../oci/reference.ts";
 import type { Platform } from "../oci/types.ts";
-import type { Reporter } from "../report/reporter.ts";
+import type { PluginContext } from "../plugin/api.ts";
+import { loadPlugins } from "../plugin/load-plugins.ts";
+import { PluginHost } from "../plugin/plugin-host.ts";
+import { log, type Reporter } from "../report/reporter.ts";
 import { StoreLayout } from "../store/layout.ts";
 import { LocalIndex } from "../store/local-index.ts";
 import { ObjectStore } from "../store/object-store.ts";
+import { ArtifactStore } from "./artifact-store.ts";
 import { buildGraph, type PackageGraph } from "./build-graph.ts";
+import { composeGraphEnv } from "./compose-graph-env.ts";
 import { PackageResolver } from "./package-resolver.ts";
-import { PatchResolver } from "./patch-resolver.ts";
 
 export interface SessionOptions {
   env: Record<string, string | undefined>;
@@ -19,11 +26,13 @@ export interface SessionOptions {
   reporter: Reporter;
   /** From `--offline`; `OCX_OFFLINE=1` and the config's `offline` also switch it on. */
   isOffline?: boolean;
+  /** Commands that sync with registries (install, index update) set this. */
+  isRefreshing?: boolean;
   platform?: Platform;
   fetch?: typeof fetch;
 }
 
-/** Everything one command needs: config, store, registry client and resolvers. */
+/** Everything one command needs: config, store, registry client, plugins, resolver. */
 export interface Session {
   home: string;
   config: Config;
@@ -32,59 +41,85 @@ export interface Session {
   objects: ObjectStore;
   client: RegistryClient;
   resolver: PackageResolver;
-  patches: PatchResolver;
+  plugins: PluginHost;
   isOffline: boolean;
   reporter: Reporter;
+  /** Plans the graph of the roots: nothing is installed yet. */
+  plan(roots: Reference[], options?: { refresh?: boolean }): Promise<PackageGraph>;
+  /**
+   * Installs every planned package that is missing, several at once
+   * (`[network] parallel_downloads`). Returns per node id whether this run
+   * installed it, and how long that took.
+   */
+  install(graph: PackageGraph): Promise<Map<string, { isNew: boolean; ms: number }>>;
   /** Makes the client use these credentials for `registry` (login checks them first). */
   useCredentials(registry: string, credentials: Credentials): void;
-  graph(roots: Reference[], options?: { refresh?: boolean }): Promise<PackageGraph>;
+  /** Composes the graph's environment over `base`, then applies plugin transforms. */
+  compose(graph: PackageGraph, base: Record<string, string | undefined>): Promise<ComposeResult>;
 }
 
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/;
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
+const DEFAULT_PLUGIN_TIMEOUT_MS = 10_000;
 
 export async function openSession(options: SessionOptions): Promise<Session> {
   const home = resolveHome(options.env);
-  const config = await loadConfig({ home, cwd: options.cwd, env: options.env });
+  const config = await loadConfig({ home, cwd: options.cwd, env: options.env, trust: new TrustStore(home) });
+  if (config.untrustedProject !== undefined) {
+    log(options.reporter, "warn", `ignoring untrusted project file "${config.untrustedProject}": run \`ocx trust\` to use it`);
+  }
   const isOffline = options.isOffline || isTruthy(options.env.OCX_OFFLINE) || config.offline;
+  const { reporter } = options;
   const layout = new StoreLayout(home);
   const index = new LocalIndex(layout);
   const objects = new ObjectStore(layout);
+
+  // The client asks the plugins for headers, and plugins read artifacts through
+  // the client, so the host is bound after both exist.
+  let plugins: PluginHost | undefined;
   const { network, mirrors, caFiles } = config.registry;
   const overrides = new Map<string, Credentials>();
   const client = new RegistryClient({
     isInsecure: (registry) =>
       config.insecureRegistries.includes(registry) ||
       (LOOPBACK.test(registry) && !config.tlsRegistries.includes(registry)),
-    tls: createTrust({ caFiles, env: options.env }),
+    requestHeaders: async (host) => plugins?.requestHeaders(host),
+    tls: createTlsTrust({ caFiles, env: options.env }),
     mirrors: (registry) => mirrors[registry] ?? [],
     retry: { retries: network.retries, delayMs: network.retryDelayMs },
     timeoutMs: network.timeoutMs,
     stallTimeoutMs: network.stallTimeoutMs,
     parallelDownloads: network.parallelDownloads,
     credentials: async (registry) =>
-      overrides.get(registry) ?? readDockerCredentials(registry, { env: options.env, reporter: options.reporter }),
-    reporter: options.reporter,
+      overrides.get(registry) ?? readDockerCredentials(registry, { env: options.env, reporter }),
+    reporter,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-  const platform = options.platform ?? currentPlatform();
+  const artifacts = new ArtifactStore({ client, index, objects, layout, isOffline, reporter });
+  const context: PluginContext = {
+    config: Object.freeze({ ...config.merged, patches: config.patches }),
+    isOffline,
+    isRefreshing: options.isRefreshing === true,
+    log: {
+      info: (message) => log(reporter, "info", message),
+      warn: (message) => log(reporter, "warn", message),
+      debug: (message) => log(reporter, "debug", message),
+    },
+    readArtifact: (reference, readOptions) => artifacts.read(parseReference(reference), readOptions),
+  };
+  const loaded = await loadPlugins({ home, paths: config.pluginPaths, allow: config.pluginAllow });
+  plugins = new PluginHost(loaded, { context, timeoutMs: config.pluginTimeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS });
+  const host = plugins;
+
   const resolver = new PackageResolver({
     layout,
     index,
     objects,
     client,
-    platform,
+    platform: options.platform ?? currentPlatform(),
     isOffline,
-    reporter: options.reporter,
+    reporter,
+    candidates: (reference) => host.referenceCandidates(reference),
     ...(config.maxPackageBytes === undefined ? {} : { maxPackageBytes: config.maxPackageBytes }),
-  });
-  const patches = new PatchResolver({
-    sources: config.patches,
-    client,
-    index,
-    objects,
-    layout,
-    isOffline,
-    reporter: options.reporter,
   });
   return {
     home,
@@ -94,18 +129,20 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     objects,
     client,
     resolver,
-    patches,
+    plugins: host,
     isOffline,
-    reporter: options.reporter,
+    reporter,
+    plan: (roots, planOptions = {}) => buildGraph(roots, { resolver, plugins: host, reporter, ...planOptions }),
+    install: async (graph) => {
+      // Objects are content-addressed and independent, so the order of
+      // installs does not matter; the client bounds the blob downloads.
+      const results = await mapBounded(graph.order, network.parallelDownloads, (id) =>
+        resolver.install(graph.nodes.get(id)!.package),
+      );
+      return new Map(graph.order.map((id, position) => [id, results[position]!]));
+    },
     useCredentials: (registry, credentials) => void overrides.set(registry, credentials),
-    graph: (roots, graphOptions = {}) =>
-      buildGraph(roots, {
-        resolver,
-        patches,
-        reporter: options.reporter,
-        parallelPackages: network.parallelDownloads,
-        ...graphOptions,
-      }),
+    compose: async (graph, base) => host.transformEnv(composeGraphEnv(graph, base)),
   };
 }
 

@@ -5,7 +5,7 @@ import type { CommandRunner } from "../context.ts";
 import { requireReferences } from "../arguments.ts";
 import { describeNodes, type NodeSummary } from "../graph-view.ts";
 import type { PackageGraph } from "../../resolve/build-graph.ts";
-import { formatBytes } from "../stderr-reporter.ts";
+import { formatBytes } from "../progress-view.ts";
 
 /** One package in `ocx install --json`. */
 interface InstallSummary extends NodeSummary {
@@ -26,9 +26,10 @@ export function registerInstall(cli: CAC, run: CommandRunner): void {
       run(async (ctx, references: string[]) => {
         const started = performance.now();
         const roots = requireReferences(references, "install");
-        const session = await ctx.openSession();
-        const graph = await session.graph(roots, { refresh: true });
-        const packages = await summarize(graph);
+        const session = await ctx.openSession({ isRefreshing: true });
+        const graph = await session.plan(roots, { refresh: true });
+        const installed = await session.install(graph);
+        const packages = await summarize(graph, installed);
         const timeMs = Math.round(performance.now() - started);
         if (ctx.isJson) {
           const downloaded = packages.reduce((sum, item) => sum + item.downloaded, 0);
@@ -36,25 +37,23 @@ export function registerInstall(cli: CAC, run: CommandRunner): void {
           return;
         }
         for (const item of packages) {
-          const note = item.downloaded > 0 ? ` (${formatBytes(item.downloaded)} in ${(item.timeMs! / 1000).toFixed(1)} s)` : "";
+          const note = item.downloaded > 0 ? ` (${formatBytes(item.downloaded)} in ${((item.timeMs ?? 0) / 1000).toFixed(1)} s)` : "";
           ctx.stdout(`${item.role.padEnd(10)} ${item.identifier} ${item.digest}${note}\n`);
         }
       }),
     );
 }
 
-async function summarize(graph: PackageGraph): Promise<InstallSummary[]> {
+async function summarize(
+  graph: PackageGraph,
+  installed: Map<string, { isNew: boolean; ms: number }>,
+): Promise<InstallSummary[]> {
   return Promise.all(
     describeNodes(graph).map(async (node) => {
-      const resolved = graph.nodes.get(node.identifier)!.package;
-      const size = await manifestSize(resolved.object.objectDir);
-      const installed = resolved.installed;
-      return {
-        ...node,
-        size,
-        downloaded: installed ? size : 0,
-        ...(installed ? { timeMs: installed.ms } : {}),
-      };
+      const size = await manifestSize(graph.nodes.get(node.identifier)!.package.objectDir);
+      const result = installed.get(node.identifier);
+      const isNew = result?.isNew === true;
+      return { ...node, size, downloaded: isNew ? size : 0, ...(isNew ? { timeMs: result.ms } : {}) };
     }),
   );
 }

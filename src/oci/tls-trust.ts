@@ -27,7 +27,7 @@ export interface TrustOptions {
  * hosts keep Bun's defaults, which honour `SSL_CERT_FILE` and
  * `NODE_EXTRA_CA_CERTS` themselves.
  */
-export function createTrust(
+export function createTlsTrust(
   options: TrustOptions,
 ): (host: string) => Promise<RegistryTlsOptions | undefined> {
   const cache = new Map<string, Promise<RegistryTlsOptions | undefined>>();

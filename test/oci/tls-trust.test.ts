@@ -6,7 +6,7 @@ import { OCI_TLS_UNTRUSTED } from "../../src/oci/errors.ts";
 import { MediaType } from "../../src/oci/media-types.ts";
 import { parseReference } from "../../src/oci/reference.ts";
 import { RegistryClient } from "../../src/oci/registry-client.ts";
-import { OCI_CA_FILE_INVALID, createTrust } from "../../src/oci/trust.ts";
+import { OCI_CA_FILE_INVALID, createTlsTrust } from "../../src/oci/tls-trust.ts";
 import { makeTestCa, type TestCa } from "../helpers/certificates.ts";
 import { makeHtpasswd, startRegistry, type TestRegistry } from "../helpers/registry.ts";
 
@@ -39,12 +39,12 @@ function clientWith(caFiles: Record<string, { path: string; file: string }>, env
   return new RegistryClient({
     isInsecure: () => false,
     credentials: async () => ({ username: "alice", password: "s3cret-pass" }),
-    tls: createTrust({ caFiles, env }),
+    tls: createTlsTrust({ caFiles, env }),
     retry: { delayMs: 1 },
   });
 }
 
-describe("createTrust against docker-registry over TLS with htpasswd", () => {
+describe("createTlsTrust against docker-registry over TLS with htpasswd", () => {
   test("pushes and pulls with the CA from ca_file", async () => {
     const client = clientWith({ [registry.host]: { path: caPath, file: "/etc/ocx/config.toml" } });
     const config = await client.pushBlob(registry.host, "team/tool", new TextEncoder().encode("{}"), MediaType.empty);
@@ -91,11 +91,11 @@ describe("createTrust against docker-registry over TLS with htpasswd", () => {
   });
 });
 
-describe("createTrust", () => {
+describe("createTlsTrust", () => {
   test("adds the system store before the ca_file", async () => {
     const system = join(directory, "system.pem");
     await writeFile(system, otherCa.caCert);
-    const trust = createTrust({
+    const trust = createTlsTrust({
       caFiles: { "corp.example": { path: caPath, file: "/etc/ocx/config.toml" } },
       env: {},
       systemBundles: [join(directory, "absent.pem"), system],
@@ -108,14 +108,14 @@ describe("createTrust", () => {
   });
 
   test("leaves other hosts to the defaults", async () => {
-    const trust = createTrust({ caFiles: { "corp.example": { path: caPath, file: "f" } }, env: {} });
+    const trust = createTlsTrust({ caFiles: { "corp.example": { path: caPath, file: "f" } }, env: {} });
     expect(await trust("other.example")).toBeUndefined();
   });
 
   test("rejects a ca_file without certificates, naming the setting", async () => {
     const empty = join(directory, "empty.pem");
     await writeFile(empty, "not a certificate\n");
-    const trust = createTrust({ caFiles: { "corp.example": { path: empty, file: "/home/u/.ocx/config.toml" } }, env: {} });
+    const trust = createTlsTrust({ caFiles: { "corp.example": { path: empty, file: "/home/u/.ocx/config.toml" } }, env: {} });
 
     const failure = trust("corp.example");
 
@@ -126,7 +126,7 @@ describe("createTrust", () => {
   });
 
   test("rejects a missing ca_file", async () => {
-    const trust = createTrust({ caFiles: { "corp.example": { path: join(directory, "nope.pem"), file: "f" } }, env: {} });
+    const trust = createTlsTrust({ caFiles: { "corp.example": { path: join(directory, "nope.pem"), file: "f" } }, env: {} });
     await expect(trust("corp.example")).rejects.toThrow("cannot be read");
   });
 });
