@@ -221,6 +221,40 @@ describe("ocx install through a faulty network", () => {
   });
 });
 
+describe("ocx install progress", () => {
+  test("prints nothing off a terminal by default", async () => {
+    const sandbox = await freshSandbox();
+
+    const result = await sandbox.run(["install", `${registry.host}/team/one:1.0`]);
+
+    expect(result.stderr).not.toContain("downloading");
+    expect(result.exitCode).toBe(0);
+    await sandbox.cleanup();
+  });
+
+  test("prints per-package lines with --progress", async () => {
+    const sandbox = await freshSandbox();
+    const reference = `${registry.host}/team/two:1.0`;
+
+    const result = await sandbox.run(["install", "--progress", reference]);
+
+    expect(result.stderr).toContain(`downloading ${reference} (`);
+    expect(result.stderr).toMatch(new RegExp(`downloaded ${reference}: [0-9.]+ (B|KiB|MiB) in [0-9.]+ s \\([0-9.]+ [KMG]?i?B/s\\)`));
+    expect(result.exitCode).toBe(0);
+    await sandbox.cleanup();
+  });
+
+  test("prints nothing with --quiet --progress", async () => {
+    const sandbox = await freshSandbox();
+
+    const result = await sandbox.run(["install", "--quiet", "--progress", `${registry.host}/team/three:1.0`]);
+
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+    await sandbox.cleanup();
+  });
+});
+
 describe("ocx install with [mirrors]", () => {
   test("pulls from a mirror and leaves the origin alone", async () => {
     const origin = startProxy();
