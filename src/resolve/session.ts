@@ -136,9 +136,15 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     install: async (graph) => {
       // Objects are content-addressed and independent, so the order of
       // installs does not matter; the client bounds the blob downloads.
-      const results = await mapBounded(graph.order, network.parallelDownloads, (id) =>
-        resolver.install(graph.nodes.get(id)!.package),
-      );
+      // Two tags naming one digest wait for each other, so it downloads once.
+      const byDigest = new Map<string, Promise<unknown>>();
+      const results = await mapBounded(graph.order, network.parallelDownloads, (id) => {
+        const planned = graph.nodes.get(id)!.package;
+        const previous = byDigest.get(planned.digest) ?? Promise.resolve();
+        const current = previous.catch(() => {}).then(() => resolver.install(planned));
+        byDigest.set(planned.digest, current);
+        return current;
+      });
       return new Map(graph.order.map((id, position) => [id, results[position]!]));
     },
     useCredentials: (registry, credentials) => void overrides.set(registry, credentials),

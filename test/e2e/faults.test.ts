@@ -221,6 +221,26 @@ describe("ocx install through a faulty network", () => {
   });
 });
 
+describe("ocx install of one digest under two tags", () => {
+  test("downloads the layer once", async () => {
+    const spec = toolPackage("same", "same", { files: { "share/data.txt": { content: "y".repeat(100_000), mode: 0o644 } } });
+    await publisher.publish(`${registry.host}/team/same:1.0`, spec);
+    await publisher.publish(`${registry.host}/team/same:latest`, spec);
+    const proxy = startProxy();
+    const sandbox = await freshSandbox();
+
+    const stdout = await sandbox.ok(["install", `${proxy.host}/team/same:1.0`, `${proxy.host}/team/same:latest`]);
+
+    const blobGets = proxy.requests.filter((request) => request.method === "GET" && isBlob(new URL(`http://x${request.path}`)));
+    const counts = new Map<string, number>();
+    for (const request of blobGets) counts.set(request.path, (counts.get(request.path) ?? 0) + 1);
+    // Planning reads the small config blob once per tag; the layer comes once.
+    expect([...counts.values()].sort()).toEqual([1, 2]);
+    expect(stdout.split("\n").filter((line) => line.includes(" in ")).length).toBe(1);
+    await sandbox.cleanup();
+  });
+});
+
 describe("ocx install progress", () => {
   test("prints nothing off a terminal by default", async () => {
     const sandbox = await freshSandbox();
