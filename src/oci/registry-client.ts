@@ -296,6 +296,7 @@ export class RegistryClient {
       repository,
       path,
       method: "HEAD",
+      skipsMirrors: true,
     });
     if (response.status === 405) {
       log(
@@ -304,7 +305,11 @@ export class RegistryClient {
         "HEAD not allowed, checking the blob with GET",
         { registry, digest },
       );
-      response = await this.request(registry, { repository, path });
+      response = await this.request(registry, {
+        repository,
+        path,
+        skipsMirrors: true,
+      });
     }
     await response.body?.cancel();
     if (response.ok) return true;

@@ -34,6 +34,12 @@ export interface RegistryRequest {
   body?: () => RequestInit["body"];
   /** `pull` (default) or `pull,push`, the actions of the token scope. */
   actions?: string;
+  /**
+   * Sends the request to the registry itself even if it is a pull. Set for
+   * checks before an upload, where a mirror's copy says nothing about the
+   * registry's.
+   */
+  skipsMirrors?: boolean;
 }
 
 /** What sending a registry request needs; the client holds one. */
@@ -65,7 +71,9 @@ export async function sendRegistryRequest(
   request: RegistryRequest,
 ): Promise<Response> {
   const method = request.method ?? "GET";
-  const kind = mirrorRequestKind(method, request.path, request.repository);
+  const kind = request.skipsMirrors
+    ? undefined
+    : mirrorRequestKind(method, request.path, request.repository);
   const mirrors = kind
     ? context.mirrors(registry).filter((mirror) => mirror.serves.includes(kind))
     : [];

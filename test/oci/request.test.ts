@@ -268,6 +268,21 @@ describe("RegistryClient mirrors", () => {
     ]);
   });
 
+  test("checks a blob before an upload at the registry only", async () => {
+    const content = toolContent();
+    const origin = flaky(new FakeContent(), 0, () => new Response());
+    const mirror = flaky(content, 0, () => new Response());
+    const { client } = fastClient({
+      mirrors: () => [{ registry: mirror.host, prefix: "", serves: ["tags", "digests"] }],
+    });
+    const [digest] = [...content.blobs.keys()];
+
+    const exists = await client.blobExists(origin.host, "team/tool", digest!);
+
+    expect(exists).toBe(false);
+    expect(mirror.requests).toHaveLength(0);
+  });
+
   test("never sends uploads to a mirror", async () => {
     const origin = startFaultRegistry(() => new Response(null, { status: 404 }));
     const mirror = flaky(toolContent(), 0, () => new Response());
