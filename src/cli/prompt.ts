@@ -4,9 +4,10 @@
  * password never shows on screen or in a terminal recording.
  */
 export async function promptLine(question: string, options: { isHidden?: boolean } = {}): Promise<string> {
-  process.stderr.write(question);
   const stty = (mode: string) => Bun.spawnSync(["stty", mode], { stdin: "inherit", stdout: "ignore", stderr: "ignore" });
+  // Echo goes off before the prompt shows, so nothing typed after it echoes.
   if (options.isHidden) stty("-echo");
+  process.stderr.write(question);
   try {
     for await (const line of console) return line;
     return "";

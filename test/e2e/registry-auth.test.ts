@@ -3,7 +3,7 @@ import { stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { makeTestCa, type TestCa } from "../helpers/certificates.ts";
 import { makeHtpasswd, startRegistry, type TestRegistry } from "../helpers/registry.ts";
-import { Sandbox, toolPackage, type RunResult } from "./harness.ts";
+import { OCX_BINARY, Sandbox, toolPackage, type RunResult } from "./harness.ts";
 
 const PASSWORD = "pa55-Wörd-e2e-7f3c";
 let ca: TestCa;
@@ -158,6 +158,38 @@ describe("ocx against docker-registry over TLS with htpasswd", () => {
     });
 
     expect(stdout).toContain(`${registry.host}/team/hello:1.0`);
+    await sandbox.cleanup();
+  });
+
+  test("login prompts on a terminal without echoing the password", async () => {
+    const sandbox = await Sandbox.create();
+    await trustRegistry(sandbox);
+    // script(1) gives ocx a pseudo-terminal; the password is typed only
+    // once the prompt shows, as a person would.
+    const child = Bun.spawn(["script", "-qec", `${OCX_BINARY} login ${registry.host} -u alice`, "/dev/null"], {
+      env: sandbox.env({ TERM: "dumb" }),
+      cwd: sandbox.cwd,
+      stdin: "pipe",
+      stdout: "pipe",
+    });
+    const reader = child.stdout.getReader();
+    const decoder = new TextDecoder();
+    let output = "";
+    let isTyped = false;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      output += decoder.decode(value);
+      if (!isTyped && output.includes("Password: ")) {
+        isTyped = true;
+        child.stdin.write(`${PASSWORD}\n`);
+        await child.stdin.flush();
+      }
+    }
+
+    expect(await child.exited).toBe(0);
+    expect(output).toContain(`logged in to ${registry.host} as alice`);
+    expect(output).not.toContain(PASSWORD);
     await sandbox.cleanup();
   });
 
