@@ -64,6 +64,25 @@ describe("ocx against docker-registry over TLS with htpasswd", () => {
     await sandbox.cleanup();
   });
 
+  test("login and logout report as JSON without the secret", async () => {
+    const sandbox = await Sandbox.create();
+    await trustRegistry(sandbox);
+
+    const login = await sandbox.run(["login", "--json", registry.host, "-u", "alice", "--password-stdin"], { stdin: PASSWORD });
+    const logout = JSON.parse(await sandbox.ok(["logout", "--json", registry.host]));
+    const again = JSON.parse(await sandbox.ok(["logout", "--json", registry.host]));
+
+    expect(JSON.parse(login.stdout)).toEqual({
+      registry: registry.host,
+      username: "alice",
+      stored: { file: join(sandbox.root, "docker", "config.json") },
+    });
+    expectNoSecret(login);
+    expect(logout).toEqual({ registry: registry.host, removed: true });
+    expect(again).toEqual({ registry: registry.host, removed: false });
+    await sandbox.cleanup();
+  });
+
   test("installs with the stored login and reports sizes and time", async () => {
     const sandbox = await Sandbox.create();
     await trustRegistry(sandbox);
