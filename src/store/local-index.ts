@@ -4,6 +4,7 @@ import * as v from "valibot";
 import { writeFileAtomic } from "./atomic.ts";
 import { isErrnoCode } from "./errors.ts";
 import type { StoreLayout } from "./layout.ts";
+import { withLock } from "./lock.ts";
 
 const DigestSchema = v.pipe(v.string(), v.regex(/^sha256:[a-f0-9]{64}$/));
 
@@ -47,15 +48,16 @@ export class LocalIndex {
   }
 
   async record(registry: string, repository: string, tag: string, entry: TagEntry | null): Promise<void> {
-    // NOTE: read-modify-write without a lock; two processes syncing different
-    // tags of one repository at the same moment can lose one entry, which the
-    // next sync restores.
-    const file = await this.read(registry, repository);
-    file.tags[tag] = entry;
-    file.registry = registry;
-    file.repository = repository;
-    const path = this.layout.tagIndexFile(registry, repository);
-    await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
+    // Read-modify-write under one lock, so concurrent syncs of different
+    // tags of one repository never lose an entry.
+    await withLock(this.layout.indexLock(), async () => {
+      const file = await this.read(registry, repository);
+      file.tags[tag] = entry;
+      file.registry = registry;
+      file.repository = repository;
+      const path = this.layout.tagIndexFile(registry, repository);
+      await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
+    });
   }
 
   /** All tag entries of one repository, for digest lookups offline. */
