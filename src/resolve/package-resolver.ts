@@ -1,3 +1,4 @@
+import { readlink } from "node:fs/promises";
 import { ExitCode, OcxError } from "../error/index.ts";
 import { isIndexMediaType } from "../oci/media-types.ts";
 import { formatReference, identifierOf, type Reference } from "../oci/reference.ts";
@@ -84,7 +85,7 @@ export class PackageResolver {
       ...(this.options.maxPackageBytes === undefined ? {} : { maxPackageBytes: this.options.maxPackageBytes }),
     });
     if (object.isNew) log(reporter, "info", `installed ${formatReference(reference)}`, { digest: fetched.digest });
-    await this.linkInstall(reference, fetched.digest);
+    await this.relinkIfInstalled(reference, fetched.digest);
     return { reference, identifier, digest: fetched.digest, object };
   }
 
@@ -120,12 +121,27 @@ export class PackageResolver {
     return entry.platforms?.[this.platformKey()];
   }
 
-  private async linkInstall(reference: Reference, digest: string): Promise<void> {
+  /** Moves an installed tag's link when a sync finds the tag moved. */
+  private async relinkIfInstalled(reference: Reference, digest: string): Promise<void> {
     if (reference.tag === undefined || reference.digest !== undefined) return;
+    const link = this.options.layout.installLink(reference.registry, reference.repository, reference.tag);
+    if ((await readlink(link).catch(() => undefined)) !== undefined) await this.linkInstall(reference, digest);
+  }
+
+  /**
+   * Links a root into installs/: by tag, or by digest for a pinned
+   * reference. Installs are what `ocx clean` keeps; dependencies and
+   * companions live through back-references instead.
+   */
+  async linkInstall(reference: Reference, digest: string): Promise<void> {
     const { layout } = this.options;
-    const link = layout.installLink(reference.registry, reference.repository, reference.tag);
+    const link = reference.tag !== undefined && reference.digest === undefined
+      ? layout.installLink(reference.registry, reference.repository, reference.tag)
+      : layout.digestInstallLink(reference.registry, reference.repository, digest);
+    const target = layout.relativeTarget(link, layout.objectDir(digest));
+    if ((await readlink(link).catch(() => undefined)) === target) return;
     try {
-      await replaceSymlink(layout.relativeTarget(link, layout.objectDir(digest)), link);
+      await replaceSymlink(target, link);
     } catch (error) {
       throw storeIoError("linking", link, error);
     }

@@ -7,9 +7,12 @@ import type { Reporter } from "../report/reporter.ts";
 import { StoreLayout } from "../store/layout.ts";
 import { LocalIndex } from "../store/local-index.ts";
 import { ObjectStore } from "../store/object-store.ts";
+import { RefStore } from "../store/refs.ts";
+import { StoreUsers } from "../store/store-users.ts";
 import { buildGraph, type PackageGraph } from "./build-graph.ts";
 import { PackageResolver } from "./package-resolver.ts";
 import { PatchResolver } from "./patch-resolver.ts";
+import { graphDigests, recordGraph } from "./record-graph.ts";
 
 export interface SessionOptions {
   env: Record<string, string | undefined>;
@@ -31,6 +34,9 @@ export interface Session {
   client: RegistryClient;
   resolver: PackageResolver;
   patches: PatchResolver;
+  refs: RefStore;
+  /** The shared/exclusive lock over the home that keeps `ocx clean` safe. */
+  users: StoreUsers;
   isOffline: boolean;
   reporter: Reporter;
   graph(roots: Reference[], options?: { refresh?: boolean }): Promise<PackageGraph>;
@@ -72,6 +78,19 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     isOffline,
     reporter: options.reporter,
   });
+  const refs = new RefStore(layout);
+  const users = new StoreUsers(layout);
+  const graph = async (roots: Reference[], graphOptions: { refresh?: boolean } = {}) => {
+    await users.enterShared();
+    let built: PackageGraph | undefined;
+    try {
+      built = await buildGraph(roots, { resolver, patches, reporter: options.reporter, ...graphOptions });
+      await recordGraph(built, { resolver, refs, reporter: options.reporter });
+      return built;
+    } finally {
+      await users.pin(built ? graphDigests(built) : []);
+    }
+  };
   return {
     home,
     config,
@@ -81,10 +100,11 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     client,
     resolver,
     patches,
+    refs,
+    users,
     isOffline,
     reporter: options.reporter,
-    graph: (roots, graphOptions = {}) =>
-      buildGraph(roots, { resolver, patches, reporter: options.reporter, ...graphOptions }),
+    graph,
   };
 }
 

@@ -1,0 +1,49 @@
+import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { splitDigest, type StoreLayout } from "./layout.ts";
+
+/** Why an object is kept: a dependent needs it, or it patches a base. */
+export type RefKind = "dependency" | "patch";
+
+export interface BackReference {
+  kind: RefKind;
+  /** The object that keeps this one alive. */
+  from: string;
+}
+
+const REF_NAME = /^(dependency|patch)-(sha256)-([a-f0-9]{64})$/;
+
+/**
+ * Back-references live in each object's refs/ folder as empty files named
+ * `<kind>-sha256-<hex of the referrer>`: the name carries everything, so a
+ * write cut short by a crash still leaves a valid reference.
+ */
+export class RefStore {
+  constructor(private readonly layout: StoreLayout) {}
+
+  /** Records that `from` keeps `to` alive; a no-op when already recorded. */
+  async add(to: string, reference: BackReference, note = ""): Promise<void> {
+    const [algorithm, hex] = splitDigest(reference.from);
+    const dir = this.layout.refsDir(to);
+    const path = join(dir, `${reference.kind}-${algorithm}-${hex}`);
+    if (existsSync(path) || !existsSync(this.layout.objectDir(to))) return;
+    await mkdir(dir, { recursive: true });
+    await writeFile(path, note);
+  }
+
+  async list(digest: string): Promise<BackReference[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.layout.refsDir(digest));
+    } catch {
+      return [];
+    }
+    const refs: BackReference[] = [];
+    for (const name of names) {
+      const match = REF_NAME.exec(name);
+      if (match) refs.push({ kind: match[1] as RefKind, from: `${match[2]}:${match[3]}` });
+    }
+    return refs;
+  }
+}
