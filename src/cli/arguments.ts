@@ -1,5 +1,6 @@
 import { ExitCode, OcxError } from "../error/index.ts";
 import { parseReference, type Reference } from "../oci/reference.ts";
+import type { Platform } from "../oci/types.ts";
 import { CLI_USAGE } from "./errors.ts";
 
 export function requireReferences(references: string[], command: string): Reference[] {
@@ -20,4 +21,13 @@ export function usageError(message: string, hint: string): OcxError {
 export function toArray(value: unknown): string[] {
   if (value === undefined || value === false) return [];
   return (Array.isArray(value) ? value : [value]).map(String);
+}
+
+/** Parses `os/arch[/variant]` as given to --platform. */
+export function parsePlatform(text: string): Platform {
+  const [os, architecture, variant, ...rest] = text.split("/");
+  if (!os || !architecture || rest.length > 0) {
+    throw usageError(`invalid platform "${text}"`, "write platforms as os/arch, e.g. linux/amd64");
+  }
+  return { os, architecture, ...(variant ? { variant } : {}) };
 }

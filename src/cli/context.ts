@@ -17,7 +17,8 @@ export interface CommandContext {
   reporter: Reporter;
   isJson: boolean;
   stdout(text: string): void;
-  openSession(): Promise<Session>;
+  /** `isOffline: true` forces offline whatever the flags say (e.g. `bundle import`). */
+  openSession(overrides?: { isOffline?: boolean }): Promise<Session>;
 }
 
 export function createContext(flags: GlobalFlags, argv: string[]): CommandContext {
@@ -34,9 +35,9 @@ export function createContext(flags: GlobalFlags, argv: string[]): CommandContex
     isJson: flags.json === true,
     stdout: (text) => void process.stdout.write(text),
     // Loaded on demand so `--help` and `--version` skip config, store and registry code.
-    openSession: async () => {
+    openSession: async (overrides = {}) => {
       const { openSession } = await import("../resolve/session.ts");
-      return openSession({ env, cwd: process.cwd(), reporter, isOffline: flags.offline === true });
+      return openSession({ env, cwd: process.cwd(), reporter, isOffline: flags.offline === true || overrides.isOffline === true });
     },
   };
 }

@@ -8,12 +8,17 @@ import { registerIndexUpdate } from "./commands/index-update.ts";
 import { registerInstall } from "./commands/install.ts";
 import { registerPackagePush } from "./commands/package-push.ts";
 import { registerPatchPublish } from "./commands/patch-publish.ts";
+import { registerBundle } from "./commands/bundle.ts";
+import { registerClean } from "./commands/clean.ts";
+import { registerUninstall } from "./commands/uninstall.ts";
+import { registerVerify } from "./commands/verify.ts";
 import { CLI_USAGE } from "./errors.ts";
 import { VERSION } from "./version.ts";
 
 
 /** Two-word commands (`index update`) are matched as one cac command name. */
 const GROUPS: Record<string, string[]> = {
+  bundle: ["export", "import", "inventory"],
   index: ["update"],
   package: ["push"],
   patch: ["publish"],
@@ -47,6 +52,10 @@ export async function main(argv: string[]): Promise<number> {
   registerIndexUpdate(cli, run);
   registerPackagePush(cli, run);
   registerPatchPublish(cli, run);
+  registerUninstall(cli, run);
+  registerClean(cli, run);
+  registerVerify(cli, run);
+  registerBundle(cli, run);
   cli.help();
   cli.version(VERSION, "-V, --version");
 
