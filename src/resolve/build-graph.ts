@@ -14,6 +14,8 @@ export interface GraphEdge {
   kind: EdgeKind;
   /** The patch rule that added a patch edge. */
   rule?: string;
+  /** The descriptor holding that rule, as `registry/repository`. */
+  source?: string;
 }
 
 export interface GraphNode {
@@ -97,7 +99,7 @@ export async function buildGraph(roots: Reference[], options: BuildGraphOptions)
         log(options.reporter, "warn", `skipping optional companion "${companionId}" for "${id}": ${isOcxError(error) ? error.message : String(error)}`);
         continue;
       }
-      edges.push({ before: id, after: companionId, kind: "patch", rule: companion.rule });
+      edges.push({ before: id, after: companionId, kind: "patch", rule: companion.rule, source: companion.source });
       queue.push({ reference, isCompanion: true, isPatchable: false, isRoot: false });
       basesOf.set(companionId, [...(basesOf.get(companionId) ?? []), id]);
     }

@@ -36,9 +36,10 @@ async function recordLinksAndRefs(
     const after = graph.nodes.get(edge.after)?.package;
     if (before === undefined || after === undefined || before.digest === after.digest) continue;
     if (edge.kind === "dependency") {
-      await options.refs.add(before.digest, { kind: "dependency", from: after.digest }, after.identifier);
+      await options.refs.add(before.digest, { kind: "dependency", from: after.digest });
     } else if (edge.kind === "patch") {
-      await options.refs.add(after.digest, { kind: "patch", from: before.digest }, before.identifier);
+      // The note names the descriptor, so the ref lapses when the config drops its registry.
+      await options.refs.add(after.digest, { kind: "patch", from: before.digest }, edge.source ?? "");
     }
   }
 }

@@ -52,7 +52,7 @@ export async function collectGarbage(layout: StoreLayout, options: CollectOption
     else garbage.push({ kind: "link", path: link.path, bytes: 0, reason: "patch descriptor no longer in the config" });
   }
 
-  const live = await reachable(roots, objects, refs);
+  const live = await reachable(roots, objects, { refs, patchPrefixes: options.patchPrefixes });
   for (const digest of objects) {
     if (live.has(digest)) continue;
     const path = layout.objectDir(digest);
@@ -73,15 +73,29 @@ export function patchPrefixesOf(registries: string[]): string[] {
   });
 }
 
+/** A patch ref from a registry the config no longer names keeps nothing alive. */
+function isSourceConfigured(source: string | undefined, prefixes: string[]): boolean {
+  if (source === undefined || !source.includes("/")) return true;
+  const [prefix] = patchPrefixesOf([source]);
+  return prefixes.some((configured) => prefix === configured || prefix!.startsWith(`${configured}/`));
+}
+
 function isConfigured(link: StoreLink, prefixes: string[]): boolean {
   return prefixes.some((prefix) => link.name.startsWith(`${prefix}/`));
 }
 
-async function reachable(roots: Set<string>, objects: string[], refs: RefStore): Promise<Set<string>> {
+async function reachable(
+  roots: Set<string>,
+  objects: string[],
+  context: { refs: RefStore; patchPrefixes: string[] },
+): Promise<Set<string>> {
   // Back-references point from kept to keeper; turn them into keeper -> kept.
   const keeps = new Map<string, string[]>();
   for (const digest of objects) {
-    for (const ref of await refs.list(digest)) keeps.set(ref.from, [...(keeps.get(ref.from) ?? []), digest]);
+    for (const ref of await context.refs.list(digest)) {
+      if (ref.kind === "patch" && !isSourceConfigured(ref.source, context.patchPrefixes)) continue;
+      keeps.set(ref.from, [...(keeps.get(ref.from) ?? []), digest]);
+    }
   }
   const live = new Set<string>();
   const queue = [...roots];
