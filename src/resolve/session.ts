@@ -9,6 +9,7 @@ import { LocalIndex } from "../store/local-index.ts";
 import { ObjectStore } from "../store/object-store.ts";
 import { RefStore } from "../store/refs.ts";
 import { StoreUsers } from "../store/store-users.ts";
+import { sweepTemporaries } from "../store/sweep.ts";
 import { buildGraph, type PackageGraph } from "./build-graph.ts";
 import { PackageResolver } from "./package-resolver.ts";
 import { PatchResolver } from "./patch-resolver.ts";
@@ -82,6 +83,8 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const users = new StoreUsers(layout);
   const graph = async (roots: Reference[], graphOptions: { refresh?: boolean } = {}) => {
     await users.enterShared();
+    // Commands that sync also tidy what killed processes left behind.
+    if (graphOptions.refresh) await sweepTemporaries(layout).catch(() => []);
     let built: PackageGraph | undefined;
     try {
       built = await buildGraph(roots, { resolver, patches, reporter: options.reporter, ...graphOptions });
