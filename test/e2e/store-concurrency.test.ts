@@ -3,6 +3,7 @@ import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { startGatedProxy, type GatedProxy } from "../helpers/gated-proxy.ts";
 import { startRegistry, type TestRegistry } from "../helpers/registry.ts";
+import { bigPackage, layerOf, leftovers } from "./store-fixtures.ts";
 import { OCX_BINARY, Sandbox, toolPackage } from "./harness.ts";
 
 let registry: TestRegistry;
@@ -10,27 +11,6 @@ let proxy: GatedProxy;
 let publisher: Sandbox;
 let layerDigest: string;
 let big: string;
-
-/** About 1 MB of gzip that does not compress away, so downloads overlap. */
-export function bigPackage(name: string) {
-  const random = new Uint8Array(768 * 1024);
-  for (let offset = 0; offset < random.length; offset += 65536) crypto.getRandomValues(random.subarray(offset, offset + 65536));
-  return toolPackage(name, name, { files: { "data.txt": Buffer.from(random).toString("base64") } });
-}
-
-export async function layerOf(registryUrl: string, repository: string, tag: string): Promise<string> {
-  const response = await fetch(`${registryUrl}/v2/${repository}/manifests/${tag}`, {
-    headers: { accept: "application/vnd.oci.image.manifest.v1+json" },
-  });
-  return (await response.json()).layers[0].digest;
-}
-
-/** Paths a finished run must not leave: temporaries, partial files, locks. */
-export async function leftovers(home: string): Promise<string[]> {
-  const names = await readdir(home, { recursive: true });
-  const temporaries = names.filter((name) => /\.tmp$|\.partial$|\.stale$|\.lock$|^tmp\/.+|^locks\/users\/.+/.test(name));
-  return temporaries;
-}
 
 beforeAll(async () => {
   registry = await startRegistry();
