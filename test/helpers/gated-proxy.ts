@@ -11,11 +11,15 @@ export interface GatedProxy extends FaultRegistry {
   gets(pathPart: string): number;
   /** Holds the next body of a blob whose path contains `pathPart` at `offset` bytes. */
   hold(pathPart: string, offset: number): { paused: Promise<void>; release: () => void };
+  /** From now on, accept connections and never answer, like a black-holed host. */
+  hang(): void;
 }
 
 export function startGatedProxy(upstream: string): GatedProxy {
   let gate: { pathPart: string; offset: number; paused: () => void; released: Promise<void> } | undefined;
+  let isHanging = false;
   const proxy = startFaultRegistry(async (request, url) => {
+    if (isHanging) return new Promise<Response>(() => {});
     const response = await fetch(`${upstream}${url.pathname}${url.search}`, {
       method: request.method,
       headers: request.headers,
@@ -32,6 +36,9 @@ export function startGatedProxy(upstream: string): GatedProxy {
   return {
     ...proxy,
     gets: (pathPart) => proxy.requests.filter((item) => item.method === "GET" && item.path.includes(pathPart)).length,
+    hang() {
+      isHanging = true;
+    },
     hold(pathPart, offset) {
       const { promise: paused, resolve: onPaused } = Promise.withResolvers<void>();
       const { promise: released, resolve: release } = Promise.withResolvers<void>();

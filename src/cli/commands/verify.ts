@@ -18,6 +18,9 @@ export function registerVerify(cli: CAC, run: CommandRunner): void {
           }
           const summary = result.problems.length === 0 ? "no problems" : `${result.problems.length} problem(s)`;
           ctx.stdout(`checked ${result.objects} object(s): ${summary}\n`);
+          if (result.problems.some((problem) => problem.kind === "broken-object")) {
+            ctx.reporter.emit({ kind: "log", level: "warn", message: "remove each broken object folder, then run `ocx install` again for the packages that used it" });
+          }
         }
         return result.problems.length === 0 ? ExitCode.ok : ExitCode.dataError;
       }),
