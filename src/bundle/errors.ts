@@ -3,7 +3,6 @@ import { ExitCode, OcxError } from "../error/index.ts";
 export const BUNDLE_INVALID = "BUNDLE_INVALID";
 export const BUNDLE_INCOMPLETE = "BUNDLE_INCOMPLETE";
 export const BUNDLE_DIGEST_MISMATCH = "BUNDLE_DIGEST_MISMATCH";
-export const BUNDLE_OFFLINE = "BUNDLE_OFFLINE";
 
 /** Role of an entry in a bundle's index.json, so import knows what to link. */
 export const ROLE_ANNOTATION = "sh.ocx.bundle.role";

@@ -10,10 +10,9 @@ import type { Descriptor, ImageIndex, ImageManifest, Platform } from "../oci/typ
 import { platformNotFoundError } from "../oci/errors.ts";
 import { companionsFor, type DescriptorSource } from "../patch/companions.ts";
 import { parsePatchDescriptor } from "../patch/descriptor.ts";
-import { globalPatchRepository, patchRepositoryFor } from "../patch/patch-repository.ts";
+import { globalPatchRepository, PATCH_TAG, patchRepositoryFor } from "../patch/patch-repository.ts";
 import { parseMetadata } from "../package/metadata.ts";
 import { log } from "../report/reporter.ts";
-import { PATCH_TAG } from "../resolve/patch-resolver.ts";
 import type { Session } from "../resolve/session.ts";
 import { ABSENT_PATCHES_ANNOTATION, ROLE_ANNOTATION, type BundleRole } from "./errors.ts";
 

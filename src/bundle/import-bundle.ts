@@ -6,8 +6,9 @@ import { formatPlatform } from "../oci/platform.ts";
 import { formatReference, tryParseReference, type Reference } from "../oci/reference.ts";
 import type { Descriptor, ImageManifest } from "../oci/types.ts";
 import { log } from "../report/reporter.ts";
-import { PATCH_TAG } from "../resolve/patch-resolver.ts";
+import { ARTIFACT_LAYER_FILE } from "../resolve/artifact-store.ts";
 import type { Session } from "../resolve/session.ts";
+import { PATCH_TAG } from "../patch/patch-repository.ts";
 import { replaceSymlink } from "../store/atomic.ts";
 import type { TagEntry } from "../store/local-index.ts";
 import {
@@ -163,6 +164,8 @@ async function applyEntry(session: Session, reader: LayoutReader, entry: Planned
   }
   let installed = 0;
   for (const image of entry.images) {
+    // Installed already: a bundle made with --missing-from may lack its blobs.
+    if (session.objects.has(image.digest)) continue;
     const object = await session.objects.install({
       client: reader,
       registry: reference.registry,
@@ -171,6 +174,7 @@ async function applyEntry(session: Session, reader: LayoutReader, entry: Planned
       digest: image.digest,
       manifest: image.manifest,
       manifestBytes: image.bytes,
+      configBytes: await reader.readBytes(image.manifest.config),
       reporter: session.reporter,
     });
     if (object.isNew) installed += 1;
@@ -199,7 +203,7 @@ async function applyPatch(session: Session, reader: LayoutReader, entry: Planned
   if (layer === undefined) throw bundleInvalid(reader.dir, `patch "${formatReference(entry.reference)}" has no descriptor layer`);
   const files: Record<string, Uint8Array> = session.objects.has(image.digest)
     ? {}
-    : { "manifest.json": image.bytes, "descriptor.json": await reader.readBytes(layer) };
+    : { "manifest.json": image.bytes, [ARTIFACT_LAYER_FILE]: await reader.readBytes(layer) };
   const objectDir = await session.objects.storeArtifact(image.digest, files);
   const link = session.layout.artifactLink(registry, repository);
   await replaceSymlink(session.layout.relativeTarget(link, objectDir), link);

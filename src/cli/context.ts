@@ -17,8 +17,9 @@ export interface CommandContext {
   reporter: Reporter;
   isJson: boolean;
   stdout(text: string): void;
+  /** `isRefreshing` for commands that sync with registries (install, index update). */
   /** `isOffline: true` forces offline whatever the flags say (e.g. `bundle import`). */
-  openSession(overrides?: { isOffline?: boolean }): Promise<Session>;
+  openSession(options?: { isRefreshing?: boolean; isOffline?: boolean }): Promise<Session>;
 }
 
 export function createContext(flags: GlobalFlags, argv: string[]): CommandContext {
@@ -35,9 +36,9 @@ export function createContext(flags: GlobalFlags, argv: string[]): CommandContex
     isJson: flags.json === true,
     stdout: (text) => void process.stdout.write(text),
     // Loaded on demand so `--help` and `--version` skip config, store and registry code.
-    openSession: async (overrides = {}) => {
+    openSession: async (options = {}) => {
       const { openSession } = await import("../resolve/session.ts");
-      return openSession({ env, cwd: process.cwd(), reporter, isOffline: flags.offline === true || overrides.isOffline === true });
+      return openSession({ env, cwd: process.cwd(), reporter, ...options, isOffline: flags.offline === true || options.isOffline === true });
     },
   };
 }

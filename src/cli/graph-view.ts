@@ -12,7 +12,7 @@ export function describeNodes(graph: PackageGraph): NodeSummary[] {
   return graph.order.map((id) => {
     const node = graph.nodes.get(id)!;
     const role = node.isRoot ? "root" : node.isCompanion ? "companion" : "dependency";
-    return { identifier: id, digest: node.package.digest, role, installPath: node.package.object.contentDir };
+    return { identifier: id, digest: node.package.digest, role, installPath: node.package.contentDir };
   });
 }
 
@@ -26,7 +26,7 @@ export function renderTree(graph: PackageGraph): string {
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     children.forEach((child, index) => {
       const isLast = index === children.length - 1;
-      const rule = child.rule === undefined ? "" : ` (rule "${child.rule}")`;
+      const rule = child.rule === undefined ? "" : child.marker === "[plugin]" ? ` (plugin ${child.rule})` : ` (rule ${child.rule})`;
       lines.push(`${prefix}${isLast ? "└── " : "├── "}${child.marker} ${child.id}${rule}`);
       if (!path.has(child.id)) visit(child.id, `${prefix}${isLast ? "    " : "│   "}`, new Set([...path, child.id]));
     });

@@ -39,9 +39,14 @@ async function recordLinksAndRefs(
       await options.refs.add(before.digest, { kind: "dependency", from: after.digest });
     } else if (edge.kind === "patch") {
       // The note names the descriptor, so the ref lapses when the config drops its registry.
-      await options.refs.add(after.digest, { kind: "patch", from: before.digest }, edge.source ?? "");
+      await options.refs.add(after.digest, { kind: "patch", from: before.digest }, descriptorOf(edge.rule));
     }
   }
+}
+
+/** The descriptor location in a patch-registry rule (`"*" in host/repo`), or "" for other sources. */
+function descriptorOf(rule: string | undefined): string {
+  return / in (\S+\/\S+)$/.exec(rule ?? "")?.[1] ?? "";
 }
 
 /** Every object a graph uses, for pinning while the command runs. */

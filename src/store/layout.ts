@@ -51,10 +51,6 @@ export class StoreLayout {
     return join(this.locksDir(), "objects", `${algorithm}-${hex}.lock`);
   }
 
-  indexLock(): string {
-    return join(this.locksDir(), "index.lock");
-  }
-
   tempRoot(): string {
     return join(this.home, "tmp");
   }

@@ -1,10 +1,10 @@
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readdir, readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { withFileLock } from "./file-lock.ts";
 import * as v from "valibot";
 import { writeFileAtomic } from "./atomic.ts";
 import { isErrnoCode } from "./errors.ts";
 import type { StoreLayout } from "./layout.ts";
-import { withLock } from "./lock.ts";
 
 const DigestSchema = v.pipe(v.string(), v.regex(/^sha256:[a-f0-9]{64}$/));
 
@@ -47,15 +47,18 @@ export class LocalIndex {
     return entry === null || entry === undefined ? { state: "absent" } : { state: "present", entry };
   }
 
-  async record(registry: string, repository: string, tag: string, entry: TagEntry | null): Promise<void> {
-    // Read-modify-write under one lock, so concurrent syncs of different
-    // tags of one repository never lose an entry.
-    await withLock(this.layout.indexLock(), async () => {
+  /** Records a tag's entry; `null` records it as absent, `undefined` forgets it. */
+  async record(registry: string, repository: string, tag: string, entry: TagEntry | null | undefined): Promise<void> {
+    const path = this.layout.tagIndexFile(registry, repository);
+    await mkdir(dirname(path), { recursive: true });
+    // Read-modify-write under a lock: concurrent installs of other tags of
+    // the same repository must not drop each other's entries.
+    await withFileLock(path, async () => {
       const file = await this.read(registry, repository);
-      file.tags[tag] = entry;
+      if (entry === undefined) delete file.tags[tag];
+      else file.tags[tag] = entry;
       file.registry = registry;
       file.repository = repository;
-      const path = this.layout.tagIndexFile(registry, repository);
       await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
     });
   }

@@ -34,6 +34,8 @@ export interface InstallObjectOptions {
   digest: string;
   manifest: ImageManifest;
   manifestBytes: Uint8Array;
+  /** The config blob (metadata.json), already fetched and verified while planning. */
+  configBytes: Uint8Array;
   maxPackageBytes?: number;
   reporter: Reporter;
 }
@@ -62,7 +64,16 @@ export class ObjectStore {
         exitCode: ExitCode.dataError,
       });
     }
-    const metadata = parseMetadata(JSON.parse(text), { source: identifier });
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new OcxError(STORE_CORRUPT, `object ${digest} for "${identifier}" has a corrupt metadata.json`, {
+        hint: `remove "${objectDir}" and install again`,
+        exitCode: ExitCode.dataError,
+      });
+    }
+    const metadata = parseMetadata(json, { source: identifier });
     return { digest, objectDir, contentDir: join(objectDir, "content"), metadata };
   }
 
@@ -71,7 +82,7 @@ export class ObjectStore {
     if (this.has(options.digest)) {
       return { ...(await this.read(options.digest, options.identifier)), isNew: false };
     }
-    checkIsPackage(options);
+    checkIsPackage(options.manifest, options.identifier);
     // One process downloads; the others wait here and then find the object.
     const lock = await acquireLock(this.layout.objectLock(options.digest), {
       onWait: (owner) => log(options.reporter, "info", `waiting for process ${owner} to finish installing ${options.identifier}`),
@@ -118,19 +129,8 @@ export class ObjectStore {
   }
 
   private async fill(temporary: string, options: InstallObjectOptions): Promise<PackageMetadata> {
-    const { client, registry, repository, manifest } = options;
-    const configBytes = await client.fetchBlobBytes(registry, repository, manifest.config);
-    let configJson: unknown;
-    try {
-      configJson = JSON.parse(new TextDecoder().decode(configBytes));
-    } catch (error) {
-      throw new OcxError(STORE_NOT_A_PACKAGE, `invalid metadata.json in "${options.identifier}": not JSON`, {
-        hint: "the package config blob must be the package's metadata.json",
-        cause: error,
-        exitCode: ExitCode.dataError,
-      });
-    }
-    const metadata = parseMetadata(configJson, { source: options.identifier });
+    const { client, registry, repository, manifest, configBytes } = options;
+    const metadata = parseMetadata(parseConfigBytes(configBytes, options.identifier), { source: options.identifier });
 
     await writeFile(join(temporary, "manifest.json"), options.manifestBytes);
     await writeFile(join(temporary, "metadata.json"), configBytes);
@@ -168,15 +168,27 @@ export class ObjectStore {
   }
 }
 
-function checkIsPackage(options: InstallObjectOptions): void {
-  const { manifest } = options;
+/** Parses a package config blob as JSON; its schema is checked by parseMetadata. */
+export function parseConfigBytes(bytes: Uint8Array, identifier: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new OcxError(STORE_NOT_A_PACKAGE, `invalid metadata.json in "${identifier}": not JSON`, {
+      hint: "the package config blob must be the package's metadata.json",
+      cause: error,
+      exitCode: ExitCode.dataError,
+    });
+  }
+}
+
+export function checkIsPackage(manifest: ImageManifest, identifier: string): void {
   const isPackage =
     manifest.config?.mediaType === MediaType.ocxPackageConfig ||
     manifest.artifactType === MediaType.ocxPackage;
   if (!isPackage) {
     throw new OcxError(
       STORE_NOT_A_PACKAGE,
-      `"${options.identifier}" is not an ocx package: config media type is "${manifest.config?.mediaType}"`,
+      `"${identifier}" is not an ocx package: config media type is "${manifest.config?.mediaType}"`,
       {
         hint: `ocx installs manifests whose config is ${MediaType.ocxPackageConfig}; publish with \`ocx package push\``,
         exitCode: ExitCode.dataError,

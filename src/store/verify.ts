@@ -57,9 +57,10 @@ async function checkObject(dir: string, digest: string): Promise<string | undefi
     return "manifest.json is not JSON";
   }
 
-  if (existsSync(join(dir, "descriptor.json"))) {
-    const layer = manifest.layers?.find((entry) => entry.mediaType === MediaType.ocxPatchDescriptor);
-    return checkFile(join(dir, "descriptor.json"), layer?.digest, "descriptor.json");
+  // Artifacts (patch descriptors) keep their single layer as a file named "layer".
+  if (existsSync(join(dir, "layer"))) {
+    const layer = manifest.layers?.find((entry) => entry.mediaType === MediaType.ocxPatchDescriptor) ?? manifest.layers?.[0];
+    return checkFile(join(dir, "layer"), layer?.digest, "layer");
   }
   const metadataProblem = await checkFile(join(dir, "metadata.json"), manifest.config?.digest, "metadata.json");
   if (metadataProblem !== undefined) return metadataProblem;

@@ -1,11 +1,10 @@
 import type { CAC } from "cac";
 import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { ExitCode, OcxError, isOcxError } from "../../error/index.ts";
+import { isOcxError } from "../../error/index.ts";
 import { currentPlatform } from "../../oci/platform.ts";
 import { log } from "../../report/reporter.ts";
-import { BUNDLE_OFFLINE } from "../../bundle/errors.ts";
-import { parsePlatform, requireReferences, toArray, usageError } from "../arguments.ts";
+import { parsePlatform, requireOnline, requireReferences, toArray, usageError } from "../arguments.ts";
 import type { CommandRunner } from "../context.ts";
 
 export function registerBundle(cli: CAC, run: CommandRunner): void {
@@ -19,13 +18,8 @@ export function registerBundle(cli: CAC, run: CommandRunner): void {
       run(async (ctx, references: string[], options: { output?: string; platform?: unknown; missingFrom?: string }) => {
         const roots = requireReferences(references, "bundle export");
         if (!options.output) throw usageError("ocx bundle export needs --output DIR|FILE.tar", "example: ocx bundle export REF --output bundle.tar");
-        const session = await ctx.openSession();
-        if (session.isOffline) {
-          throw new OcxError(BUNDLE_OFFLINE, "cannot export a bundle offline: it is read from the registries", {
-            hint: "run the export on a host that reaches the registries",
-            exitCode: ExitCode.unavailable,
-          });
-        }
+        const session = await ctx.openSession({ isRefreshing: true });
+        requireOnline(session.isOffline, "export a bundle");
         const platforms = toArray(options.platform).map(parsePlatform);
         const { exportBundle } = await import("../../bundle/export-bundle.ts");
         const { LayoutWriter } = await import("../../oci/image-layout.ts");
@@ -34,10 +28,8 @@ export function registerBundle(cli: CAC, run: CommandRunner): void {
 
         const output = resolve(ctx.cwd, options.output);
         const isTar = output.endsWith(".tar");
-        const dir = isTar ? await mkdtemp(join(session.layout.tempRoot(), `bundle-${process.pid}-`)).catch(async () => {
-          await mkdir(session.layout.tempRoot(), { recursive: true });
-          return mkdtemp(join(session.layout.tempRoot(), `bundle-${process.pid}-`));
-        }) : output;
+        if (isTar) await mkdir(session.layout.tempRoot(), { recursive: true });
+        const dir = isTar ? await mkdtemp(join(session.layout.tempRoot(), `bundle-${process.pid}-`)) : output;
         try {
           await mkdir(dir, { recursive: true });
           const writer = new LayoutWriter(dir);
@@ -81,9 +73,11 @@ export function registerBundle(cli: CAC, run: CommandRunner): void {
           const result = await importBundle(session, new LayoutReader(dir), source);
           // Building each root's graph offline links it and records back-references.
           for (const root of result.roots) {
-            await session.graph([root]).catch((error) => {
+            try {
+              await session.install(await session.plan([root]));
+            } catch (error) {
               log(ctx.reporter, "warn", `imported, but not usable offline on this host: ${isOcxError(error) ? error.message : String(error)}`);
-            });
+            }
           }
           if (ctx.isJson) {
             ctx.stdout(`${JSON.stringify(result, null, 2)}\n`);
