@@ -91,6 +91,9 @@ export class LayoutWriter {
 
 /** Reads an OCI image layout; blobs come back verified against their descriptor. */
 export class LayoutReader {
+  // Blobs hashed by checkBlob; streaming them again need not hash twice.
+  private readonly checked = new Set<string>();
+
   constructor(readonly dir: string) {}
 
   async readIndex(): Promise<LayoutIndex> {
@@ -118,7 +121,9 @@ export class LayoutReader {
   async checkBlob(digest: string): Promise<boolean> {
     const hasher = new Bun.CryptoHasher("sha256");
     for await (const chunk of Bun.file(this.blobPath(digest)).stream()) hasher.update(chunk);
-    return `sha256:${hasher.digest("hex")}` === digest;
+    const isMatch = `sha256:${hasher.digest("hex")}` === digest;
+    if (isMatch) this.checked.add(digest);
+    return isMatch;
   }
 
   async readBytes(descriptor: Pick<Descriptor, "digest" | "size">): Promise<Uint8Array> {
@@ -129,7 +134,9 @@ export class LayoutReader {
 
   /** The RegistryClient shape, so the object store installs straight from a layout. */
   async fetchBlob(_registry: string, _repository: string, descriptor: Descriptor): Promise<ReadableStream<Uint8Array>> {
-    return verifyBlobStream(Bun.file(this.blobPath(descriptor.digest)).stream(), descriptor);
+    const file = Bun.file(this.blobPath(descriptor.digest));
+    if (this.checked.has(descriptor.digest) && file.size === descriptor.size) return file.stream();
+    return verifyBlobStream(file.stream(), descriptor);
   }
 
   async fetchBlobBytes(_registry: string, _repository: string, descriptor: Descriptor): Promise<Uint8Array> {
