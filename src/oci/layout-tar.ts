@@ -27,6 +27,8 @@ export async function unpackLayout(file: string, dir: string): Promise<void> {
   const { pipeline } = await import("node:stream/promises");
   const extract = tar.extract();
   const reading = pipeline(createReadStream(file), extract);
+  // Stopping early closes the pipeline; its rejection is expected then.
+  reading.catch(() => {});
   for await (const entry of extract) {
     const name = entry.header.name;
     const match = LAYOUT_ENTRY.exec(name);
