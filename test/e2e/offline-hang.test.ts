@@ -72,4 +72,12 @@ describe("offline against a hanging registry (case 34)", () => {
     expect(result.requests).toBe(0);
     expect(result.ms).toBeLessThan(1000);
   });
+
+  test("an online install against the hanging host gives up naming it", async () => {
+    const result = await timed(["install", `${proxy.host}/team/other:1.0`]);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toContain(proxy.host);
+    // The client bounds connecting and waiting for headers at 30 s per request.
+    expect(result.ms).toBeLessThan(35_000);
+  }, 40_000);
 });
