@@ -75,8 +75,11 @@ export async function main(argv: string[]): Promise<number> {
         cli.outputHelp();
         return ExitCode.usage;
       }
+      const subcommands = GROUPS[args[0] ?? ""];
       throw new OcxError(CLI_USAGE, `unknown command "${args[0]}"`, {
-        hint: "run `ocx --help` for the list of commands",
+        hint: subcommands
+          ? `"${args[0]}" needs a subcommand: ${subcommands.map((name) => `ocx ${args[0]} ${name}`).join(", ")}`
+          : "run `ocx --help` for the list of commands",
         exitCode: ExitCode.usage,
       });
     }

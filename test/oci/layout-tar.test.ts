@@ -18,10 +18,13 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function writeTar(file: string, entries: tar.Headers[]): Promise<void> {
+async function writeTar(file: string, entries: Partial<tar.Header>[]): Promise<void> {
   const pack = tar.pack();
   const writing = pipeline(pack, createWriteStream(file));
-  for (const header of entries) pack.entry(header, header.type === "file" || header.type === undefined ? "x" : undefined);
+  for (const header of entries) {
+    if (header.type === "symlink") pack.entry(header as tar.Header);
+    else pack.entry(header as tar.Header, "x");
+  }
   pack.finalize();
   await writing;
 }
