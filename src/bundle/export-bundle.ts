@@ -39,6 +39,8 @@ interface Pending {
   reference: Reference;
   role: BundleRole;
   isPatchable: boolean;
+  /** False for a companion an optional rule names: failing to fetch it only warns. */
+  isRequired?: boolean;
 }
 
 /**
@@ -79,10 +81,15 @@ class BundleExport {
       const id = identifierOf(item.reference);
       if (!this.seen.has(id)) {
         this.seen.set(id, item.role);
-        const metadataList = await this.exportPackage(item);
+        const metadataList = await this.exportOptional(item);
         for (const metadata of metadataList) {
           for (const dependency of metadata.dependencies) {
-            this.enqueue({ reference: parseReference(dependency.identifier), role: "dependency", isPatchable: item.isPatchable });
+            this.enqueue({
+              reference: parseReference(dependency.identifier),
+              role: "dependency",
+              isPatchable: item.isPatchable,
+              ...(item.isRequired === false ? { isRequired: false } : {}),
+            });
           }
         }
       }
@@ -90,6 +97,16 @@ class BundleExport {
         this.patched.add(id);
         await this.exportPatches(item.reference);
       }
+    }
+  }
+
+  private async exportOptional(item: Pending) {
+    try {
+      return await this.exportPackage(item);
+    } catch (error) {
+      if (item.isRequired !== false) throw error;
+      log(this.session.reporter, "warn", `leaving out optional companion "${formatReference(item.reference)}": ${(error as Error).message}`);
+      return [];
     }
   }
 
@@ -168,11 +185,14 @@ class BundleExport {
     for (const source of this.session.config.patches) {
       for (const place of [globalPatchRepository(source), patchRepositoryFor(source, reference)]) {
         const descriptor = await this.exportDescriptor(place);
-        if (descriptor !== undefined) sources.push({ source: `${place.registry}/${place.repository}`, descriptor });
+        if (descriptor === undefined) continue;
+        // A source that is not required makes every rule it holds optional, as at install.
+        const rules = source.required ? descriptor.rules : descriptor.rules.map((rule) => ({ ...rule, required: false }));
+        sources.push({ source: `${place.registry}/${place.repository}`, descriptor: { ...descriptor, rules } });
       }
     }
     for (const companion of companionsFor(sources, reference)) {
-      this.enqueue({ reference: parseReference(companion.reference), role: "companion", isPatchable: false });
+      this.enqueue({ reference: parseReference(companion.reference), role: "companion", isPatchable: false, isRequired: companion.required });
     }
   }
 

@@ -67,6 +67,20 @@ describe("bundle export", () => {
   });
 });
 
+describe("bundle export of optional companions", () => {
+  test("leaves out an optional companion it cannot fetch, with a warning", async () => {
+    await publisher.publish(`${reg}/team/opt:1`, toolPackage("opt", "opt"));
+    const rules = join(publisher.root, "optional.json");
+    await writeFile(rules, JSON.stringify({ version: 1, rules: [{ match: "*", packages: [`${reg}/corp/missing:1`], required: false }] }));
+    await publisher.ok(["patch", "publish", rules, "--for", `${reg}/team/opt:1`]);
+
+    const result = await publisher.run(["bundle", "export", `${reg}/team/opt:1`, "--output", join(publisher.root, "optional-bundle")]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toContain(`leaving out optional companion "${reg}/corp/missing:1"`);
+    expect(result.stdout).toContain(`root       ${reg}/team/opt:1`);
+  });
+});
+
 describe("bundle import", () => {
   test("rejects a bundle with a damaged blob and changes nothing", async () => {
     const sandbox = await offlineSandbox();
