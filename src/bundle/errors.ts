@@ -4,7 +4,7 @@ export const BUNDLE_INVALID = "BUNDLE_INVALID";
 export const BUNDLE_INCOMPLETE = "BUNDLE_INCOMPLETE";
 export const BUNDLE_DIGEST_MISMATCH = "BUNDLE_DIGEST_MISMATCH";
 
-/** Role of an entry in a bundle's index.json, so import knows what to link. */
+/** Role of an entry in a bundle's index.json, which tells import what to link. */
 export const ROLE_ANNOTATION = "sh.ocx.bundle.role";
 /** Patch repositories looked up during export that hold no descriptor (JSON list). */
 export const ABSENT_PATCHES_ANNOTATION = "sh.ocx.bundle.absent-patches";

@@ -18,7 +18,7 @@ import { ABSENT_PATCHES_ANNOTATION, ROLE_ANNOTATION, type BundleRole } from "./e
 
 export interface ExportOptions {
   platforms: Platform[];
-  /** Blob digests the target home already holds (from `ocx bundle inventory`). */
+  /** Blob digests the target home already contains (from `ocx bundle inventory`). */
   missingFrom?: Set<string>;
 }
 
@@ -186,7 +186,7 @@ class BundleExport {
       for (const place of [globalPatchRepository(source), patchRepositoryFor(source, reference)]) {
         const descriptor = await this.exportDescriptor(place);
         if (descriptor === undefined) continue;
-        // A source that is not required makes every rule it holds optional, as at install.
+        // A source that is not required makes each of its rules optional, as at install.
         const rules = source.required ? descriptor.rules : descriptor.rules.map((rule) => ({ ...rule, required: false }));
         sources.push({ source: `${place.registry}/${place.repository}`, descriptor: { ...descriptor, rules } });
       }

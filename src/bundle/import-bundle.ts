@@ -50,10 +50,10 @@ export interface ImportResult {
 }
 
 /**
- * Imports an OCI image layout into the home. First every blob file is
- * hashed and every entry checked for completeness (each blob is in the
- * bundle or its object is already installed); only then is anything
- * written, so a damaged or partial bundle changes nothing.
+ * Imports an OCI image layout into the home. First it hashes every blob
+ * file and checks that each entry is complete: every blob is in the bundle
+ * or its object is already installed. Only then does it write anything, so
+ * a damaged or partial bundle changes nothing.
  */
 export async function importBundle(session: Session, reader: LayoutReader, source: string): Promise<ImportResult> {
   const plan = await planImport(session, reader, source);

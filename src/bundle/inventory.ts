@@ -14,7 +14,7 @@ const InventorySchema = v.object({
 export type Inventory = v.InferOutput<typeof InventorySchema>;
 
 /**
- * What a home already holds, as digests only: each object's manifest and
+ * Lists the digests a home already contains: each object's manifest and
  * the config and layers it was built from. `ocx bundle export
  * --missing-from` leaves those blobs out.
  */
@@ -29,7 +29,7 @@ export async function takeInventory(layout: StoreLayout): Promise<Inventory> {
       };
       for (const blob of [manifest.config, ...(manifest.layers ?? [])]) if (blob?.digest) digests.add(blob.digest);
     } catch {
-      // A broken object holds nothing reliable; `ocx verify` reports it.
+      // A broken object lists nothing reliable, and `ocx verify` reports it.
     }
   }
   return { version: 1, digests: [...digests].sort() };

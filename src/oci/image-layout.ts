@@ -110,7 +110,7 @@ export class LayoutReader {
     return existsSync(this.blobPath(digest));
   }
 
-  /** Every blob file's digest as named by its path. */
+  /** Lists the digest of every blob file, as its path names it. */
   async listBlobs(): Promise<string[]> {
     const root = join(this.dir, "blobs", "sha256");
     const names = await readdir(root).catch(() => [] as string[]);
@@ -132,7 +132,7 @@ export class LayoutReader {
     return bytes;
   }
 
-  /** The RegistryClient shape, so the object store installs straight from a layout. */
+  /** Streams a blob like RegistryClient.fetchBlob, so the object store installs straight from a layout. */
   async fetchBlob(_registry: string, _repository: string, descriptor: Descriptor): Promise<ReadableStream<Uint8Array>> {
     const file = Bun.file(this.blobPath(descriptor.digest));
     if (this.checked.has(descriptor.digest) && file.size === descriptor.size) return file.stream();

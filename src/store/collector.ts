@@ -12,7 +12,7 @@ export interface GarbageItem {
   path: string;
   digest?: string;
   bytes: number;
-  /** Why it goes. */
+  /** Reason for removal. */
   reason: string;
 }
 

@@ -10,7 +10,7 @@ export interface HeldLock {
 }
 
 export interface LockOptions {
-  /** Called once when the lock is busy, e.g. to log who holds it. */
+  /** Called once when the lock is busy, e.g. to log its owner. */
   onWait?: (owner: number) => void;
 }
 
@@ -62,7 +62,7 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
-/** The pid written in a lock or marker file, or undefined when unreadable. */
+/** Reads the pid in a lock or marker file; undefined when unreadable. */
 export function ownerPidSync(path: string): number | undefined {
   try {
     return parsePid(readFileSync(path, "utf8"));

@@ -6,7 +6,7 @@ import { isErrnoCode, storeIoError } from "./errors.ts";
 import type { StoreLayout } from "./layout.ts";
 import { acquireLock, isProcessAlive, ownerPidSync } from "./lock.ts";
 
-/** What the collector learned about the processes using the store. */
+/** Store usage by running processes, as the collector found it. */
 export interface StoreUsage {
   /** Objects that running processes use (e.g. an `ocx exec` child's tools). */
   pinned: Set<string>;
@@ -47,8 +47,8 @@ export class StoreUsers {
     let wait = POLL_FIRST_MS;
     for (;;) {
       await this.writeMarker("resolving");
-      // Marker first, then the check: the collector does the reverse, so one
-      // of the two always sees the other.
+      // Marker first, then the check. The collector does the reverse, so at
+      // least one of the two finds the other.
       if (!this.isCollectorRunning()) return;
       await this.writeMarker("pinned");
       await Bun.sleep(wait);
@@ -120,7 +120,7 @@ export class StoreUsers {
       await mkdir(this.usersDir, { recursive: true });
       await writeFileAtomic(this.markerPath, text);
     } catch (error) {
-      // Nothing can collect in a home nobody may write, so reading goes on.
+      // No collector can run in a home that cannot be written, so reading goes on.
       if (isErrnoCode(error, "EROFS", "EACCES", "EPERM")) {
         this.isReadOnly = true;
         return;
