@@ -12,6 +12,8 @@ import { registerBundle } from "./commands/bundle.ts";
 import { registerClean } from "./commands/clean.ts";
 import { registerUninstall } from "./commands/uninstall.ts";
 import { registerVerify } from "./commands/verify.ts";
+import { registerPlugin } from "./commands/plugin.ts";
+import { registerTrust } from "./commands/trust.ts";
 import { CLI_USAGE } from "./errors.ts";
 import { VERSION } from "./version.ts";
 
@@ -22,6 +24,7 @@ const GROUPS: Record<string, string[]> = {
   index: ["update"],
   package: ["push"],
   patch: ["publish"],
+  plugin: ["list", "new"],
 };
 
 /** Runs the CLI and returns the exit code; never calls process.exit. */
@@ -63,6 +66,8 @@ export async function main(argv: string[]): Promise<number> {
   registerClean(cli, run);
   registerVerify(cli, run);
   registerBundle(cli, run);
+  registerPlugin(cli, run);
+  registerTrust(cli, run);
   cli.help();
   cli.version(VERSION, "-V, --version");
 
