@@ -145,3 +145,4 @@ function heldLock(path: string, token: string): HeldLock {
     },
   };
 }
+
