@@ -17,7 +17,8 @@ export interface CommandContext {
   reporter: Reporter;
   isJson: boolean;
   stdout(text: string): void;
-  openSession(): Promise<Session>;
+  /** `projectFile` replaces the search for ocx.toml up from the cwd; `null` means none. */
+  openSession(options?: { projectFile?: string | null }): Promise<Session>;
 }
 
 export function createContext(flags: GlobalFlags, argv: string[]): CommandContext {
@@ -34,9 +35,9 @@ export function createContext(flags: GlobalFlags, argv: string[]): CommandContex
     isJson: flags.json === true,
     stdout: (text) => void process.stdout.write(text),
     // Loaded on demand so `--help` and `--version` skip config, store and registry code.
-    openSession: async () => {
+    openSession: async (options = {}) => {
       const { openSession } = await import("../resolve/session.ts");
-      return openSession({ env, cwd: process.cwd(), reporter, isOffline: flags.offline === true });
+      return openSession({ env, cwd: process.cwd(), reporter, isOffline: flags.offline === true, ...options });
     },
   };
 }

@@ -3,6 +3,8 @@ import { log, type Reporter } from "../report/reporter.ts";
 import type { Reference } from "../oci/reference.ts";
 import { parseReference } from "../oci/reference.ts";
 import { composeGraphEnv } from "../resolve/compose-graph-env.ts";
+import { composeProjectEnv } from "../resolve/project-env.ts";
+import { requireReferences } from "./arguments.ts";
 import type { PackageGraph } from "../resolve/build-graph.ts";
 import type { CommandContext } from "./context.ts";
 
@@ -23,6 +25,26 @@ export async function composeFor(
   const session = await ctx.openSession();
   const graph = await session.graph(roots);
   const result = composeGraphEnv(graph, base);
+  reportConflicts(ctx.reporter, result);
+  return { graph, result };
+}
+
+/**
+ * Composes the packages named on the command line or, when there are
+ * none, the tools and `[env]` of the project file found up from the cwd.
+ */
+export async function composeRequested(
+  ctx: CommandContext,
+  options: { references: string[]; command: string; base: Record<string, string | undefined> },
+): Promise<ComposedEnvironment> {
+  if (options.references.length > 0) {
+    return composeFor(ctx, requireReferences(options.references, options.command), options.base);
+  }
+  const session = await ctx.openSession();
+  const project = session.config.project;
+  // Throws the usage error that names both ways of choosing packages.
+  if (project === undefined) requireReferences([], options.command);
+  const { graph, result } = await composeProjectEnv(session, { project: project!, base: options.base });
   reportConflicts(ctx.reporter, result);
   return { graph, result };
 }

@@ -19,6 +19,8 @@ export interface SessionOptions {
   isOffline?: boolean;
   platform?: Platform;
   fetch?: typeof fetch;
+  /** The project file to use instead of searching up from `cwd`; `null` means none. */
+  projectFile?: string | null;
 }
 
 /** Everything one command needs: config, store, registry client and resolvers. */
@@ -40,7 +42,12 @@ const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/;
 
 export async function openSession(options: SessionOptions): Promise<Session> {
   const home = resolveHome(options.env);
-  const config = await loadConfig({ home, cwd: options.cwd, env: options.env });
+  const config = await loadConfig({
+    home,
+    cwd: options.cwd,
+    env: options.env,
+    ...(options.projectFile === undefined ? {} : { projectFile: options.projectFile }),
+  });
   const isOffline = options.isOffline || isTruthy(options.env.OCX_OFFLINE) || config.offline;
   const layout = new StoreLayout(home);
   const index = new LocalIndex(layout);

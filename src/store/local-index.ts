@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as v from "valibot";
 import { writeFileAtomic } from "./atomic.ts";
@@ -56,6 +56,7 @@ export class LocalIndex {
     file.repository = repository;
     const path = this.layout.tagIndexFile(registry, repository);
     await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
+    await writeFile(this.layout.indexStamp(), "");
   }
 
   /** All tag entries of one repository, for digest lookups offline. */
