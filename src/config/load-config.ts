@@ -184,14 +184,19 @@ function lineOfKey(text: string, dottedPath: string): number | undefined {
     const source = lines[index]!.trim();
     const header = /^\[+\s*([^\]]+?)\s*\]+/.exec(source);
     if (header) {
-      table = header[1]!.split(".").map((part) => part.trim());
+      table = header[1]!.split(".").map(unquoteKey);
+      if (table.join(".") === parts.join(".")) return index + 1;
       continue;
     }
     const assignment = /^([A-Za-z0-9_. "'-]+?)\s*=/.exec(source);
     if (!assignment) continue;
-    const keyPath = [...table, ...assignment[1]!.split(".").map((part) => part.trim())];
+    const keyPath = [...table, ...assignment[1]!.split(".").map(unquoteKey)];
     if (keyPath.join(".") === parts.join(".")) return index + 1;
     if (keyPath.join(".").startsWith(parts.join(".") + ".")) return index + 1;
   }
   return undefined;
+}
+
+function unquoteKey(part: string): string {
+  return part.trim().replace(/^(["'])(.*)\1$/, "$2");
 }

@@ -5,11 +5,10 @@ const PLAIN = /^[\u0020-\u007e]*$/;
 
 /**
  * Quotes a value for PowerShell. In a single-quoted string only a quote
- * needs care, and PowerShell also reads the typographic quotes U+2018 to
- * U+201B as quotes, so each is doubled. A value with anything outside
- * printable ASCII is sent as base64 UTF-8 instead: PowerShell splits a
- * native command's output at line breaks (dropping carriage returns) and
- * decodes it with the console encoding, which could change those bytes.
+ * needs care, so it is doubled. Anything outside printable ASCII is sent
+ * as base64 UTF-8 instead: PowerShell also reads U+2018 to U+201B as
+ * single quotes, splits a native command's output at line breaks
+ * (dropping carriage returns), and decodes it with the console encoding.
  */
 export function quotePwsh(value: string): string {
   if (PLAIN.test(value)) return `'${value.replaceAll("'", "''")}'`;
