@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startRegistry, type TestRegistry } from "../helpers/registry.ts";
-import { DIALECTS, readDump, runDialect, SHELLS } from "./activate-harness.ts";
+import { callsPerStep, countingActivation, DIALECTS, readDump, runDialect, SHELLS } from "./activate-harness.ts";
 import { OCX_BINARY, Sandbox, toolPackage } from "./harness.ts";
 
 let registry: TestRegistry;
@@ -289,6 +289,141 @@ describe("ocx activate in real shells", () => {
     expect(result.stderr).toMatch(/^ocx: error\[CONFIG_INVALID\]: invalid config .*ocx\.toml:2: key "tools\.hello"/);
     expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(result.stdout).toBe("alive\n");
+    await sandbox.cleanup();
+  });
+});
+
+describe("activation hook freshness", () => {
+  test.each(SHELLS)("%s starts ocx only after a change", async (shell) => {
+    const dialect = DIALECTS[shell]!;
+    const sandbox = await Sandbox.create();
+    const ref = `${reg}/team/hello:1`;
+    const project = join(sandbox.root, "project");
+    await writeProject(project, { hello: ref });
+    await mkdir(join(project, "sub"));
+    await sandbox.ok(["install", ref]);
+    const { binary, log, activation } = await countingActivation(sandbox, dialect);
+    const outside = join(sandbox.root, "outside");
+    await mkdir(outside);
+    const mark = (step: string) => `echo "mark ${step}" >> "$LOG"`;
+
+    const result = await runDialect(dialect, [
+      dialect.strict,
+      dialect.sourceActivation,
+      mark("idle"),
+      "__ocx_hook; __ocx_hook; __ocx_hook",
+      'cd sub; __ocx_hook; cd ..; __ocx_hook',
+      mark("project file edited"),
+      'echo "# edited" >> ocx.toml',
+      "__ocx_hook; __ocx_hook",
+      mark("user config written"),
+      'echo "offline = false" > "$OCX_HOME/config.toml"',
+      "__ocx_hook; __ocx_hook",
+      mark("user config removed"),
+      'rm "$OCX_HOME/config.toml"',
+      "__ocx_hook; __ocx_hook",
+      mark("system config written"),
+      'echo "offline = false" > "$OCX_SYSTEM_CONFIG"',
+      "__ocx_hook; __ocx_hook",
+      mark("index updated"),
+      '"$REAL" index update 2>/dev/null',
+      "__ocx_hook; __ocx_hook",
+      mark("binary replaced"),
+      'touch "$REAL"',
+      "__ocx_hook; __ocx_hook",
+      mark("left project"),
+      'cd "$OUTSIDE"',
+      "__ocx_hook; __ocx_hook",
+      mark("idle outside"),
+      "__ocx_hook; __ocx_hook",
+      mark("project file created"),
+      'echo "[env]" > ocx.toml',
+      "__ocx_hook; __ocx_hook",
+      mark("OCX_HOME changed"),
+      dialect.exportVar("OCX_HOME", '"$OUTSIDE/home"'),
+      "__ocx_hook; __ocx_hook",
+    ], { env: sandbox.env({ LOG: log, ACTIVATION: activation, REAL: binary, OUTSIDE: outside }), cwd: project });
+
+    expect(result.stderr).toBe("");
+    expect(await callsPerStep(log)).toEqual({
+      activate: 1,
+      idle: 0,
+      "project file edited": 1,
+      "user config written": 1,
+      "user config removed": 1,
+      "system config written": 1,
+      "index updated": 1,
+      "binary replaced": 1,
+      "left project": 1,
+      "idle outside": 0,
+      "project file created": 1,
+      "OCX_HOME changed": 1,
+    });
+    expect(result.exitCode).toBe(0);
+    await sandbox.cleanup();
+  }, 30_000);
+
+  test("ocx install refreshes the next prompt", async () => {
+    const sandbox = await Sandbox.create();
+    const ref = `${reg}/team/hello:1`;
+    await writeProject(sandbox.cwd, { hello: ref });
+    const result = await runDialect(DIALECTS.bash!, [
+      "set -eu",
+      'eval "$("$OCX" activate bash)"',
+      'printf "<%s>\\n" "$PATH"',
+      'OCX_OFFLINE= "$OCX" install "$REF" >/dev/null 2>&1',
+      "__ocx_hook",
+      "hello",
+    ], { env: sandbox.env({ OCX: OCX_BINARY, OCX_OFFLINE: "1", REF: ref }), cwd: sandbox.cwd });
+
+    expect(result.stdout).toBe("</usr/bin:/bin>\nhello\n");
+    expect(result.stderr).toMatch(/^ocx: error\[[A-Z_]+\]:/);
+    await sandbox.cleanup();
+  });
+});
+
+describe("activation at a real prompt", () => {
+  // bash and zsh run prompt hooks for commands read from a pipe with -i;
+  // fish fires fish_prompt only on a terminal, so it runs under script(1).
+  const INTERACTIVE: Record<string, { argv: string[]; activate: string; print: string }> = {
+    bash: { argv: ["/usr/bin/bash", "--norc", "--noprofile", "-i"], activate: 'eval "$("$OCX" activate bash)"', print: "printf '@@<%s>@@\\n' \"${GREETING-unset}\"" },
+    zsh: { argv: ["/usr/bin/zsh", "-f", "-i"], activate: 'eval "$("$OCX" activate zsh)"', print: "printf '@@<%s>@@\\n' \"${GREETING-unset}\"" },
+    fish: {
+      argv: ["/usr/bin/script", "-qfec", "/usr/bin/fish --no-config -i", "/dev/null"],
+      activate: '"$OCX" activate fish | source',
+      // Spelled in capitals so the echoed command line never matches.
+      print: "printf '@@<%s>@@\\n' (set -q GREETING; and echo $GREETING; or echo UNSET | string lower)",
+    },
+  };
+
+  test.each(Object.keys(INTERACTIVE))("%s applies edits at the next prompt", async (shell) => {
+    const setup = INTERACTIVE[shell]!;
+    const sandbox = await Sandbox.create();
+    const project = join(sandbox.root, "project");
+    await writeProject(project, {}, { GREETING: "one" });
+    const input = [
+      setup.activate,
+      'cd "$P"',
+      setup.print,
+      `echo '[env]' > ocx.toml; echo 'GREETING = "two"' >> ocx.toml`,
+      setup.print,
+      "cd ..",
+      setup.print,
+      "exit",
+      "",
+    ].join("\n");
+    const child = Bun.spawn(setup.argv, {
+      env: sandbox.env({ OCX: OCX_BINARY, P: project, TERM: "dumb" }),
+      cwd: sandbox.cwd,
+      stdin: new Blob([input]),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [stdout, exitCode] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+    // A terminal echoes the typed commands too; those still hold "%s".
+    const values = [...stdout.matchAll(/@@<([^%>]*)>@@/g)].map((match) => match[1]);
+    expect(values).toEqual(["one", "two", "unset"]);
+    expect(exitCode).toBe(0);
     await sandbox.cleanup();
   });
 });
