@@ -2,7 +2,7 @@ import type { FreshCheck } from "./hook.ts";
 import { quotePosix } from "./posix.ts";
 
 /**
- * Activation for POSIX sh (dash, ash, ksh in sh mode). POSIX has no prompt
+ * Activation for POSIX sh (tested with dash). POSIX has no prompt
  * hook, and a command substitution in PS1 runs in a subshell that cannot
  * change the shell's variables. So the hook runs at activation and after
  * every `cd` through a `cd` function; after editing `ocx.toml` without

@@ -1,6 +1,6 @@
 import { commentLine, type ShellScript } from "./script.ts";
 
-// Printable ASCII without the characters that need care even inside quotes.
+// Values made only of printable ASCII go in single quotes; any other goes as base64.
 const PLAIN = /^[\u0020-\u007e]*$/;
 
 /**

@@ -59,8 +59,9 @@ async function writeProject(dir: string, tools: Record<string, string>, env: Rec
 }
 
 /** The bin folder a package puts on PATH, read from `ocx env --json`. */
-async function binOf(sandbox: Sandbox, reference: string): Promise<string> {
-  const { env } = JSON.parse(await sandbox.ok(["env", "--json", reference])) as { env: Record<string, string> };
+async function binOf(sandbox: Sandbox, reference: string, home?: string): Promise<string> {
+  const output = await sandbox.ok(["env", "--json", reference], home === undefined ? {} : { env: { OCX_HOME: home } });
+  const { env } = JSON.parse(output) as { env: Record<string, string> };
   return env.PATH!.split(":")[0]!;
 }
 
@@ -110,8 +111,11 @@ describe("ocx activate in real shells", () => {
     const refs = { hello: `${reg}/team/hello:1`, quoting: `${reg}/team/quoting:1` };
     const project = join(sandbox.root, "My Project");
     await writeProject(project, refs, PROJECT_VALUES);
-    await sandbox.ok(["install", refs.hello, refs.quoting]);
-    const bin = await binOf(sandbox, refs.hello);
+    // A store root with a space, as under macOS "Application Support".
+    const home = join(sandbox.root, "My Store");
+    await sandbox.ok(["install", refs.hello, refs.quoting], { env: { OCX_HOME: home } });
+    const bin = await binOf(sandbox, refs.hello, home);
+    expect(bin).toStartWith(`${home}/`);
     const out = join(sandbox.root, "out");
     await mkdir(out);
 
@@ -132,7 +136,7 @@ describe("ocx activate in real shells", () => {
       "ocx deactivate",
       dialect.dump("deactivated"),
       "echo done",
-    ], { env: sandbox.env({ ...USER_VALUES, OCX: OCX_BINARY, P: project, OUT: out }), cwd: sandbox.cwd });
+    ], { env: sandbox.env({ ...USER_VALUES, OCX_HOME: home, OCX: OCX_BINARY, P: project, OUT: out }), cwd: sandbox.cwd });
 
     expect(result.stderr).toBe("");
     expect(result.stdout).toBe("hello\ndone\n");
