@@ -21,3 +21,12 @@ export function toArray(value: unknown): string[] {
   if (value === undefined || value === false) return [];
   return (Array.isArray(value) ? value : [value]).map(String);
 }
+
+/** Commands that only make sense with the network fail early when offline. */
+export function requireOnline(isOffline: boolean, action: string): void {
+  if (!isOffline) return;
+  throw new OcxError("CLI_OFFLINE", `cannot ${action} offline`, {
+    hint: "run it without --offline, OCX_OFFLINE and the config's offline setting",
+    exitCode: ExitCode.unavailable,
+  });
+}

@@ -17,8 +17,12 @@ export interface CommandContext {
   reporter: Reporter;
   isJson: boolean;
   stdout(text: string): void;
-  /** `projectFile` replaces the search for ocx.toml up from the cwd; `null` means none. */
-  openSession(options?: { projectFile?: string | null }): Promise<Session>;
+  /**
+   * `isRefreshing` for commands that sync with registries (install, index
+   * update); `projectFile` replaces the search for ocx.toml up from the
+   * cwd, and `null` means none.
+   */
+  openSession(options?: { isRefreshing?: boolean; projectFile?: string | null }): Promise<Session>;
 }
 
 export function createContext(flags: GlobalFlags, argv: string[]): CommandContext {

@@ -1,3 +1,7 @@
 import { main } from "./main.ts";
 
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// Exit explicitly once stdout has drained: a plugin hook that timed out may
+// have left a timer running that would otherwise keep the process alive.
+await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
+process.exit(code);

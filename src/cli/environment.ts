@@ -2,7 +2,6 @@ import type { ComposeResult } from "../env/compose.ts";
 import { log, type Reporter } from "../report/reporter.ts";
 import type { Reference } from "../oci/reference.ts";
 import { parseReference } from "../oci/reference.ts";
-import { composeGraphEnv } from "../resolve/compose-graph-env.ts";
 import { composeProjectEnv } from "../resolve/project-env.ts";
 import { requireReferences } from "./arguments.ts";
 import type { PackageGraph } from "../resolve/build-graph.ts";
@@ -14,8 +13,9 @@ export interface ComposedEnvironment {
 }
 
 /**
- * Resolves the roots (installing what is missing unless offline), composes
- * their environment over `base`, and reports conflicts on stderr.
+ * Plans the roots, composes their environment over `base` (plugin
+ * transforms included), and only then installs what is missing, so a
+ * failing plugin leaves the store as it was. Conflicts go to stderr.
  */
 export async function composeFor(
   ctx: CommandContext,
@@ -23,8 +23,9 @@ export async function composeFor(
   base: Record<string, string | undefined>,
 ): Promise<ComposedEnvironment> {
   const session = await ctx.openSession();
-  const graph = await session.graph(roots);
-  const result = composeGraphEnv(graph, base);
+  const graph = await session.plan(roots);
+  const result = await session.compose(graph, base);
+  await session.install(graph);
   reportConflicts(ctx.reporter, result);
   return { graph, result };
 }

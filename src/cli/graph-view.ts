@@ -1,4 +1,4 @@
-import type { PackageGraph } from "../resolve/build-graph.ts";
+import type { GraphEdge, GraphNode, PackageGraph } from "../resolve/build-graph.ts";
 
 export interface NodeSummary {
   identifier: string;
@@ -7,27 +7,38 @@ export interface NodeSummary {
   installPath: string;
 }
 
-/** The nodes of a graph in Kahn order, as printed by install and deps. */
+/** Summarizes the nodes of a graph in Kahn order, as install and deps print them. */
 export function describeNodes(graph: PackageGraph): NodeSummary[] {
   return graph.order.map((id) => {
     const node = graph.nodes.get(id)!;
-    const role = node.isRoot ? "root" : node.isCompanion ? "companion" : "dependency";
-    return { identifier: id, digest: node.package.digest, role, installPath: node.package.object.contentDir };
+    return { identifier: id, digest: node.package.digest, role: roleOf(node), installPath: node.package.contentDir };
   });
 }
 
-/** Renders each root as a tree with `[dep]` and `[patch]` markers. */
+function roleOf(node: GraphNode): NodeSummary["role"] {
+  if (node.isRoot) return "root";
+  if (node.isCompanion) return "companion";
+  return "dependency";
+}
+
+const MARKERS: Record<GraphEdge["kind"], string> = { dependency: "[dep]", patch: "[patch]", plugin: "[plugin]" };
+
+interface TreeChild {
+  id: string;
+  edge: GraphEdge;
+}
+
+/**
+ * Renders each root as a tree with `[dep]`, `[patch]` and `[plugin]`
+ * markers, then the order ocx applies the packages in.
+ */
 export function renderTree(graph: PackageGraph): string {
   const lines: string[] = [];
   const visit = (id: string, prefix: string, path: Set<string>) => {
-    const children = graph.edges
-      .filter((edge) => (edge.kind === "patch" ? edge.before === id : edge.after === id))
-      .map((edge) => ({ id: edge.kind === "patch" ? edge.after : edge.before, marker: edge.kind === "patch" ? "[patch]" : edge.kind === "dependency" ? "[dep]" : "[plugin]", rule: edge.rule }))
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const children = childrenOf(graph, id);
     children.forEach((child, index) => {
       const isLast = index === children.length - 1;
-      const rule = child.rule === undefined ? "" : ` (rule "${child.rule}")`;
-      lines.push(`${prefix}${isLast ? "└── " : "├── "}${child.marker} ${child.id}${rule}`);
+      lines.push(`${prefix}${isLast ? "└── " : "├── "}${MARKERS[child.edge.kind]} ${child.id}${edgeNote(child.edge)}`);
       if (!path.has(child.id)) visit(child.id, `${prefix}${isLast ? "    " : "│   "}`, new Set([...path, child.id]));
     });
   };
@@ -35,5 +46,24 @@ export function renderTree(graph: PackageGraph): string {
     lines.push(root);
     visit(root, "", new Set([root]));
   }
+  lines.push("", "order:");
+  graph.order.forEach((id, index) => lines.push(`  ${index + 1}. ${id}`));
   return `${lines.join("\n")}\n`;
+}
+
+/** Lists what hangs below a node: its dependencies and the companions that patch it. */
+function childrenOf(graph: PackageGraph, id: string): TreeChild[] {
+  const children: TreeChild[] = [];
+  for (const edge of graph.edges) {
+    if (edge.kind === "patch" && edge.before === id) children.push({ id: edge.after, edge });
+    if (edge.kind !== "patch" && edge.after === id) children.push({ id: edge.before, edge });
+  }
+  // Plain code-unit order, as in the Kahn sort: locale rules would vary by host.
+  return children.sort((left, right) => (left.id < right.id ? -1 : left.id > right.id ? 1 : 0));
+}
+
+function edgeNote(edge: GraphEdge): string {
+  if (edge.rule === undefined) return "";
+  if (edge.kind === "plugin") return ` (plugin ${edge.rule})`;
+  return ` (rule ${edge.rule})`;
 }

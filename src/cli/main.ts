@@ -9,6 +9,7 @@ import { registerIndexUpdate } from "./commands/index-update.ts";
 import { registerInstall } from "./commands/install.ts";
 import { registerPackagePush } from "./commands/package-push.ts";
 import { registerPatchPublish } from "./commands/patch-publish.ts";
+import { registerPlugin } from "./commands/plugin.ts";
 import { CLI_USAGE } from "./errors.ts";
 import { VERSION } from "./version.ts";
 
@@ -18,6 +19,7 @@ const GROUPS: Record<string, string[]> = {
   index: ["update"],
   package: ["push"],
   patch: ["publish"],
+  plugin: ["list", "new"],
 };
 
 /** Runs the CLI and returns the exit code; never calls process.exit. */
@@ -25,7 +27,14 @@ export async function main(argv: string[]): Promise<number> {
   // Verbosity is counted from the raw arguments (see createContext), so cac
   // never sees the flag and cannot mistake the next argument for its value.
   const args = joinGroupCommand(argv);
-  const commandArgs = args.filter((arg) => !/^(-v+|--verbose)$/.test(arg)).map(camelCaseFlag);
+  // Everything after `--` belongs to the command `ocx exec` runs: never rewritten or read as flags.
+  const separator = args.indexOf("--");
+  const ownArgs = separator === -1 ? args : args.slice(0, separator);
+  const passedArgs = separator === -1 ? [] : args.slice(separator);
+  const toCommandArgs = () => [
+    ...ownArgs.filter((arg) => !/^(-v+|--verbose)$/.test(arg)).map(camelCaseFlag).map(checkBooleanFlag),
+    ...passedArgs,
+  ];
   const cli = cac("ocx");
   cli.option("--offline", "Never touch the network (also OCX_OFFLINE=1)");
   cli.option("--json", "Print machine-readable JSON on stdout");
@@ -37,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
   const run: CommandRunner = (action) =>
     async (...params) => {
       const options = params.at(-1) as Record<string, unknown>;
-      const ctx = createContext(flagsOf(options), args);
+      const ctx = createContext(flagsOf(options), ownArgs);
       exitCode = (await action(ctx, ...params)) ?? ExitCode.ok;
     };
 
@@ -49,12 +58,13 @@ export async function main(argv: string[]): Promise<number> {
   registerIndexUpdate(cli, run);
   registerPackagePush(cli, run);
   registerPatchPublish(cli, run);
+  registerPlugin(cli, run);
   cli.help();
   cli.version(VERSION, "-V, --version");
 
-  const isJson = args.includes("--json");
+  const isJson = ownArgs.includes("--json");
   try {
-    cli.parse(["ocx", "ocx", ...commandArgs], { run: false });
+    cli.parse(["ocx", "ocx", ...toCommandArgs()], { run: false });
     if (cli.options.help || cli.options.version) return ExitCode.ok;
     if (!cli.matchedCommand) {
       if (args.length === 0) {
@@ -69,7 +79,8 @@ export async function main(argv: string[]): Promise<number> {
     await cli.runMatchedCommand();
     return exitCode;
   } catch (error) {
-    return reportError(toOcxError(error), { isJson, isVerbose: args.includes("--verbose") || args.includes("-v") });
+    const isVerbose = ownArgs.some((arg) => /^(-v+|--verbose)$/.test(arg));
+    return reportError(toOcxError(error), { isJson, isVerbose });
   }
 }
 
@@ -91,6 +102,18 @@ function camelCaseFlag(arg: string): string {
   const [flag, ...value] = arg.split("=");
   const name = flag!.slice(2).replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase());
   return [`--${name}`, ...value].join("=");
+}
+
+const BOOLEAN_FLAGS = new Set(["offline", "json", "quiet", "clean", "showPatches"]);
+
+/** `--offline=1` would reach the command as the string "1"; only bare boolean flags are accepted. */
+function checkBooleanFlag(arg: string): string {
+  const match = /^--([A-Za-z]+)=(.*)$/.exec(arg);
+  if (match === null || !BOOLEAN_FLAGS.has(match[1]!)) return arg;
+  throw new OcxError(CLI_USAGE, `option "--${match[1]}" takes no value, got "${match[2]}"`, {
+    hint: `write --${match[1]} on its own`,
+    exitCode: ExitCode.usage,
+  });
 }
 
 /** cac reports usage mistakes as plain errors named CACError. */

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { existsSync } from "node:fs";
 import * as v from "valibot";
 import { parse, TomlError } from "smol-toml";
@@ -31,6 +31,13 @@ export interface Config {
   offline: boolean;
   /** The project file's tools and constants, when an `ocx.toml` was found. */
   project: Project | undefined;
+  /** Plugin files named by `[plugins] paths`, resolved against their config file. */
+  pluginPaths: string[];
+  /** `[plugins] allow` of the system tier; undefined when unrestricted. */
+  pluginAllow: string[] | undefined;
+  pluginTimeoutMs: number | undefined;
+  /** Every tier's tables merged key by key (lower tiers win), for plugins. */
+  merged: Record<string, unknown>;
 }
 
 export const DEFAULT_SYSTEM_CONFIG = "/etc/ocx/config.toml";
@@ -69,6 +76,10 @@ export function mergeTiers(tiers: ConfigTier[]): Config {
   const tls = new Set<string>();
   let maxPackageBytes: number | undefined;
   let offline = false;
+  const pluginPaths: string[] = [];
+  let pluginAllow: string[] | undefined;
+  let pluginTimeoutMs: number | undefined;
+  let merged: Record<string, unknown> = {};
 
   for (const tier of tiers) {
     const { config } = tier;
@@ -83,6 +94,15 @@ export function mergeTiers(tiers: ConfigTier[]): Config {
     for (const host of config.registries?.tls ?? []) tls.add(host);
     maxPackageBytes = config.limits?.max_package_bytes ?? maxPackageBytes;
     offline = config.offline ?? offline;
+    for (const path of config.plugins?.paths ?? []) pluginPaths.push(resolve(dirname(tier.file), path));
+    if (config.plugins?.allow !== undefined) {
+      if (tier.name !== "system") {
+        throw configInvalid(tier.file, { key: "plugins.allow", reason: "may only be set in the system config" });
+      }
+      pluginAllow = config.plugins.allow;
+    }
+    pluginTimeoutMs = config.plugins?.timeout_ms ?? pluginTimeoutMs;
+    merged = mergeTables(merged, config as Record<string, unknown>);
   }
   return {
     tiers,
@@ -92,7 +112,22 @@ export function mergeTiers(tiers: ConfigTier[]): Config {
     maxPackageBytes,
     offline,
     project: projectOf(tiers.find((tier) => tier.name === "project")),
+    pluginPaths,
+    pluginAllow,
+    pluginTimeoutMs,
+    merged,
   };
+}
+
+function mergeTables(base: Record<string, unknown>, next: Record<string, unknown>): Record<string, unknown> {
+  const result: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(next)) {
+    const previous = result[key];
+    const isTable = (item: unknown): item is Record<string, unknown> =>
+      typeof item === "object" && item !== null && !Array.isArray(item);
+    result[key] = isTable(previous) && isTable(value) ? mergeTables(previous, value) : value;
+  }
+  return result;
 }
 
 /** Walks up from `cwd` to the first folder holding `ocx.toml`. */

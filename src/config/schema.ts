@@ -18,12 +18,26 @@ const LimitsSchema = v.strictObject({
   max_package_bytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
 });
 
+const PluginsSchema = v.strictObject({
+  /** Plugin files (.ts or .js) or folders of them; relative paths start at the config file's folder. */
+  paths: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
+  /** Names of the plugins allowed to load, besides the built-in ones. System tier only. */
+  allow: v.optional(v.array(v.string())),
+  /** Upper bound on one plugin hook call, in milliseconds. */
+  timeout_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+});
+
 /** One config tier, as read from a TOML file. */
 export const ConfigFileSchema = v.strictObject({
   patches: v.optional(PatchesSchema),
   registries: v.optional(RegistriesSchema),
   limits: v.optional(LimitsSchema),
   offline: v.optional(v.boolean()),
+  plugins: v.optional(PluginsSchema),
+  /** Registry (host[:port]) to mirrors (host[:port][/path]) tried in order before it. */
+  mirrors: v.optional(v.record(v.string(), v.array(v.pipe(v.string(), v.minLength(1))))),
+  /** Settings tables for plugins, `[plugin.NAME]`, validated by each plugin. */
+  plugin: v.optional(v.record(v.string(), v.record(v.string(), v.unknown()))),
 });
 
 export type ConfigFile = v.InferOutput<typeof ConfigFileSchema>;

@@ -48,6 +48,11 @@ export function tryParseReference(input: string): ParseResult<Reference> {
     return { ok: false, reason: `"${registry}" is not a registry host (expected a name with a dot or a port, or localhost)` };
   }
 
+  const port = /:(\d+)$/.exec(registry)?.[1];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
+    return { ok: false, reason: `port ${port} of "${registry}" is not between 1 and 65535` };
+  }
+
   let tag: string | undefined;
   const colon = path.lastIndexOf(":");
   if (colon !== -1) {

@@ -5,6 +5,7 @@ import { pipeline } from "node:stream/promises";
 import * as tar from "tar-stream";
 
 import { ExitCode, OcxError } from "../error/ocx-error.ts";
+import { resolveSymlinkTarget } from "./archive-path.ts";
 import { PACKAGE_LAYER_SOURCE_INVALID } from "./errors.ts";
 
 export interface BuildLayerOptions {
@@ -102,6 +103,14 @@ async function addEntry(pack: tar.Pack, dir: string, path: string): Promise<void
   }
   if (stats.isSymbolicLink()) {
     const linkname = await fs.readlink(absolute);
+    // Checked with the extraction rule: a link every client would reject must not be published.
+    const target = resolveSymlinkTarget(path, linkname);
+    if (!target.ok) {
+      throw new OcxError(PACKAGE_LAYER_SOURCE_INVALID, `Cannot add symlink "${path}" -> "${linkname}" to a layer: ${target.reason}`, {
+        hint: "Use a relative link that stays inside the package directory",
+        exitCode: ExitCode.dataError,
+      });
+    }
     return writeEntry(pack, { ...header, type: "symlink", linkname });
   }
   if (stats.isFile()) {

@@ -29,6 +29,19 @@ export interface PackageMetadata {
 
 const SHELL_VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * Variables a shell owns or reads for its own behaviour: setting them from
+ * package data breaks `eval` (bash refuses UID, fish refuses status) or
+ * changes how the user's shell parses and runs commands.
+ */
+const RESERVED_KEYS = new Set([
+  "_", "IFS", "PWD", "OLDPWD", "SHLVL", "UID", "EUID", "PPID", "SHELLOPTS", "BASHOPTS",
+  "BASH_ENV", "ENV", "PS4", "PROMPT_COMMAND", "HOME", "status", "argv", "pipestatus", "fish_pid", "history",
+]);
+
+/** Upper bound on one value, well under Linux's 128 KiB limit for one environment string. */
+const MAX_VALUE_LENGTH = 32 * 1024;
+
 const templateValue = v.pipe(
   v.string(),
   v.check(
@@ -40,15 +53,30 @@ const templateValue = v.pipe(
   ),
 );
 
-const EnvEntrySchema = v.object({
-  key: v.pipe(
-    v.string(),
-    v.regex(SHELL_VARIABLE_NAME, (issue) => `expected a shell variable name matching [A-Za-z_][A-Za-z0-9_]*, got ${issue.received}`),
+const EnvEntrySchema = v.pipe(
+  v.object({
+    key: v.pipe(
+      v.string(),
+      v.regex(SHELL_VARIABLE_NAME, (issue) => `expected a shell variable name matching [A-Za-z_][A-Za-z0-9_]*, got ${issue.received}`),
+      v.check((key) => !RESERVED_KEYS.has(key), (issue) => `${issue.received} is a variable the shell owns and cannot be set by a package`),
+    ),
+    type: v.picklist(["constant", "path", "list"], (issue) => `expected "constant", "path" or "list", got ${issue.received}`),
+    value: v.pipe(
+      templateValue,
+      v.check((value) => !value.includes("\0"), "a value cannot contain a NUL byte"),
+      v.maxLength(MAX_VALUE_LENGTH, `expected at most ${MAX_VALUE_LENGTH} characters`),
+    ),
+    separator: v.optional(v.pipe(v.string(), v.minLength(1, "expected a non-empty string"))),
+  }),
+  // A relative path entry would make lookups depend on the caller's working directory.
+  v.forward(
+    v.check(
+      (entry) => entry.type !== "path" || entry.value === "" || /^(\/|\$\{installPath\}|\$\{deps\.)/.test(entry.value),
+      "a path entry must start with ${installPath}, ${deps.NAME.installPath} or /",
+    ),
+    ["value"],
   ),
-  type: v.picklist(["constant", "path", "list"], (issue) => `expected "constant", "path" or "list", got ${issue.received}`),
-  value: templateValue,
-  separator: v.optional(v.pipe(v.string(), v.minLength(1, "expected a non-empty string"))),
-});
+);
 
 const DependencyEntrySchema = v.object({
   identifier: v.pipe(v.string(), v.minLength(1, "expected a non-empty package reference")),

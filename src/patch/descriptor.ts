@@ -1,6 +1,7 @@
 import * as v from "valibot";
 
 import { ExitCode, OcxError } from "../error/index.ts";
+import { findGlobProblem } from "./glob.ts";
 import { tryParseReference } from "../oci/reference.ts";
 import { PATCH_DESCRIPTOR_INVALID } from "./errors.ts";
 
@@ -23,15 +24,20 @@ const PackageReferenceSchema = v.pipe(
   ),
 );
 
-const PatchRuleSchema = v.object({
-  match: v.pipe(v.string(), v.minLength(1, "the match pattern is empty")),
+const PatchRuleSchema = v.strictObject({
+  match: v.pipe(
+    v.string(),
+    v.minLength(1, "the match pattern is empty"),
+    v.check((pattern) => findGlobProblem(pattern) === undefined, (issue) => `invalid pattern ${issue.received}: ${findGlobProblem(String(issue.input))}`),
+  ),
   packages: v.array(PackageReferenceSchema),
   required: v.optional(v.boolean(), true),
 });
 
-// Unknown keys are dropped rather than rejected, so a descriptor written for
-// a later minor revision still applies its rules here.
-const PatchDescriptorSchema = v.object({
+// Unknown keys are rejected: a misspelt "required" would otherwise leave a
+// rule required while its author believes it optional. New fields come with
+// a new version number.
+const PatchDescriptorSchema = v.strictObject({
   version: v.literal(1, (issue) => `${issue.received} is not supported: expected 1`),
   rules: v.array(PatchRuleSchema),
 });
@@ -62,6 +68,7 @@ export function parsePatchDescriptor(
 
 /** Rewords valibot's type issues; the custom messages above pass through. */
 function describeIssue(issue: v.BaseIssue<unknown>): string {
+  if (issue.expected === "never") return `unknown key ${issue.received}`;
   if (issue.input === undefined) return "missing";
   if (issue.kind === "schema" && issue.type !== "literal") {
     return `expected ${issue.expected}, received ${issue.received}`;

@@ -20,6 +20,32 @@ export function compileGlob(pattern: string): (text: string) => boolean {
 }
 
 /**
+ * Describes what makes a pattern surely wrong (an unclosed `[`, a reversed
+ * range), or returns undefined. The matcher accepts both, but a descriptor
+ * author who wrote them meant something else.
+ */
+export function findGlobProblem(pattern: string): string | undefined {
+  const characters = Array.from(pattern);
+  for (let index = 0; index < characters.length; index++) {
+    if (characters[index] !== "[") continue;
+    let cursor = index + 1;
+    if (characters[cursor] === "!" || characters[cursor] === "^") cursor++;
+    const start = cursor;
+    while (cursor < characters.length && (characters[cursor] !== "]" || cursor === start)) {
+      const low = characters[cursor] as string;
+      const high = characters[cursor + 2];
+      if (characters[cursor + 1] === "-" && high !== undefined && high !== "]" && low > high) {
+        return `the range "${low}-${high}" is reversed and matches nothing`;
+      }
+      cursor++;
+    }
+    if (cursor >= characters.length) return `the "[" at position ${index + 1} is never closed`;
+    index = cursor;
+  }
+  return undefined;
+}
+
+/**
  * Tests a patch rule pattern against a reference. A pattern with no `/` and
  * no `:` is a glob over the tag; any other pattern is a glob over the
  * identifier `registry/repository:tag`. A reference pinned only by digest has

@@ -17,6 +17,9 @@ export interface PatchRepository {
 
 export const DEFAULT_PATCH_PATH = "{registry}/{repository}";
 
+/** The tag a patch descriptor is published at in its patch repository. */
+export const PATCH_TAG = "__ocx.patch";
+
 /** The reserved repository whose descriptor applies to every package. */
 export const GLOBAL_PATCH_REPOSITORY = "global";
 

@@ -3,7 +3,7 @@ import { formatReference, type Reference } from "../oci/reference.ts";
 import type { RegistryClient } from "../oci/registry-client.ts";
 import type { ImageManifest } from "../oci/types.ts";
 import { parsePatchDescriptor } from "../patch/descriptor.ts";
-import { PATCH_TAG } from "../resolve/patch-resolver.ts";
+import { PATCH_TAG } from "../patch/patch-repository.ts";
 import { readJsonInput } from "./errors.ts";
 
 /**

@@ -18,12 +18,12 @@ export function composeGraphEnv(
 export function graphInputs(graph: PackageGraph): ComposeInput[] {
   return graph.order.map((id) => {
     const node = graph.nodes.get(id)!;
-    const { metadata, contentDir } = node.package.object;
+    const { metadata, contentDir } = node.package;
     const deps: Record<string, string> = {};
     for (const dependency of metadata.dependencies) {
       if (dependency.name === undefined) continue;
       const dependencyNode = graph.nodes.get(identifierOf(parseReference(dependency.identifier)));
-      if (dependencyNode) deps[dependency.name] = dependencyNode.package.object.contentDir;
+      if (dependencyNode) deps[dependency.name] = dependencyNode.package.contentDir;
     }
     const isCompanion = node.isCompanion && node.patches.length > 0;
     return {

@@ -1,5 +1,5 @@
 import type { Project } from "../config/project.ts";
-import { composeEnv, type ComposeInput, type ComposeResult } from "../env/compose.ts";
+import type { ComposeInput, ComposeResult } from "../env/compose.ts";
 import type { PackageGraph } from "./build-graph.ts";
 import { graphInputs } from "./compose-graph-env.ts";
 import type { Session } from "./session.ts";
@@ -13,20 +13,23 @@ export interface ProjectEnv {
 
 /**
  * Resolves the project's tools (installing what is missing unless offline)
- * and composes their environment over `base`. The project's `[env]`
- * constants are applied last, so they win over every package.
+ * and composes their environment over `base`, plugin transforms included.
+ * The project's `[env]` constants are applied last, so they win over every
+ * package and plugin.
  */
 export async function composeProjectEnv(
   session: Session,
   options: { project: Project; base: Record<string, string | undefined> },
 ): Promise<ProjectEnv> {
   const { project, base } = options;
-  const graph = await session.graph(project.tools.map((tool) => tool.reference));
-  const inputs = graphInputs(graph);
-  const constants = Object.entries(project.env).map(([key, value]) => ({ key, type: "constant" as const, value }));
-  const result = composeEnv(inputs, base);
+  // Plan and compose before installing, as `ocx env` does, so a failing
+  // plugin leaves the store as it was.
+  const graph = await session.plan(project.tools.map((tool) => tool.reference));
+  const result = await session.compose(graph, base);
+  await session.install(graph);
+  const constants = Object.entries(project.env).map(([key, value]) => ({ key, value }));
   applyConstants(result, { id: project.file, constants, base });
-  return { graph, result, separators: separatorsOf(inputs) };
+  return { graph, result, separators: separatorsOf(graphInputs(graph)) };
 }
 
 /**

@@ -1,15 +1,20 @@
 import { loadConfig, type Config } from "../config/load-config.ts";
 import { resolveHome } from "../config/home.ts";
+import type { ComposeResult } from "../env/types.ts";
 import { currentPlatform, RegistryClient } from "../oci/registry-client.ts";
-import type { Reference } from "../oci/reference.ts";
+import { parseReference, type Reference } from "../oci/reference.ts";
 import type { Platform } from "../oci/types.ts";
-import type { Reporter } from "../report/reporter.ts";
+import type { PluginContext } from "../plugin/api.ts";
+import { loadPlugins } from "../plugin/load-plugins.ts";
+import { PluginHost } from "../plugin/plugin-host.ts";
+import { log, type Reporter } from "../report/reporter.ts";
 import { StoreLayout } from "../store/layout.ts";
 import { LocalIndex } from "../store/local-index.ts";
 import { ObjectStore } from "../store/object-store.ts";
+import { ArtifactStore } from "./artifact-store.ts";
 import { buildGraph, type PackageGraph } from "./build-graph.ts";
+import { composeGraphEnv } from "./compose-graph-env.ts";
 import { PackageResolver } from "./package-resolver.ts";
-import { PatchResolver } from "./patch-resolver.ts";
 
 export interface SessionOptions {
   env: Record<string, string | undefined>;
@@ -17,13 +22,15 @@ export interface SessionOptions {
   reporter: Reporter;
   /** From `--offline`; `OCX_OFFLINE=1` and the config's `offline` also switch it on. */
   isOffline?: boolean;
+  /** Commands that sync with registries (install, index update) set this. */
+  isRefreshing?: boolean;
   platform?: Platform;
   fetch?: typeof fetch;
   /** The project file to use instead of searching up from `cwd`; `null` means none. */
   projectFile?: string | null;
 }
 
-/** Everything one command needs: config, store, registry client and resolvers. */
+/** Everything one command needs: config, store, registry client, plugins, resolver. */
 export interface Session {
   home: string;
   config: Config;
@@ -32,13 +39,19 @@ export interface Session {
   objects: ObjectStore;
   client: RegistryClient;
   resolver: PackageResolver;
-  patches: PatchResolver;
+  plugins: PluginHost;
   isOffline: boolean;
   reporter: Reporter;
-  graph(roots: Reference[], options?: { refresh?: boolean }): Promise<PackageGraph>;
+  /** Plans the graph of the roots: nothing is installed yet. */
+  plan(roots: Reference[], options?: { refresh?: boolean }): Promise<PackageGraph>;
+  /** Installs every planned package that is missing, in graph order. */
+  install(graph: PackageGraph): Promise<void>;
+  /** Composes the graph's environment over `base`, then applies plugin transforms. */
+  compose(graph: PackageGraph, base: Record<string, string | undefined>): Promise<ComposeResult>;
 }
 
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/;
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
+const DEFAULT_PLUGIN_TIMEOUT_MS = 10_000;
 
 export async function openSession(options: SessionOptions): Promise<Session> {
   const home = resolveHome(options.env);
@@ -49,35 +62,48 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     ...(options.projectFile === undefined ? {} : { projectFile: options.projectFile }),
   });
   const isOffline = options.isOffline || isTruthy(options.env.OCX_OFFLINE) || config.offline;
+  const { reporter } = options;
   const layout = new StoreLayout(home);
   const index = new LocalIndex(layout);
   const objects = new ObjectStore(layout);
+
+  // The client asks the plugins for headers, and plugins read artifacts through
+  // the client, so the host is bound after both exist.
+  let plugins: PluginHost | undefined;
   const client = new RegistryClient({
     isInsecure: (registry) =>
       config.insecureRegistries.includes(registry) ||
       (LOOPBACK.test(registry) && !config.tlsRegistries.includes(registry)),
-    reporter: options.reporter,
+    requestHeaders: async (host) => plugins?.requestHeaders(host),
+    reporter,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-  const platform = options.platform ?? currentPlatform();
+  const artifacts = new ArtifactStore({ client, index, objects, layout, isOffline, reporter });
+  const context: PluginContext = {
+    config: Object.freeze({ ...config.merged, patches: config.patches }),
+    isOffline,
+    isRefreshing: options.isRefreshing === true,
+    log: {
+      info: (message) => log(reporter, "info", message),
+      warn: (message) => log(reporter, "warn", message),
+      debug: (message) => log(reporter, "debug", message),
+    },
+    readArtifact: (reference, readOptions) => artifacts.read(parseReference(reference), readOptions),
+  };
+  const loaded = await loadPlugins({ home, paths: config.pluginPaths, allow: config.pluginAllow });
+  plugins = new PluginHost(loaded, { context, timeoutMs: config.pluginTimeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS });
+  const host = plugins;
+
   const resolver = new PackageResolver({
     layout,
     index,
     objects,
     client,
-    platform,
+    platform: options.platform ?? currentPlatform(),
     isOffline,
-    reporter: options.reporter,
+    reporter,
+    candidates: (reference) => host.referenceCandidates(reference),
     ...(config.maxPackageBytes === undefined ? {} : { maxPackageBytes: config.maxPackageBytes }),
-  });
-  const patches = new PatchResolver({
-    sources: config.patches,
-    client,
-    index,
-    objects,
-    layout,
-    isOffline,
-    reporter: options.reporter,
   });
   return {
     home,
@@ -87,11 +113,14 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     objects,
     client,
     resolver,
-    patches,
+    plugins: host,
     isOffline,
-    reporter: options.reporter,
-    graph: (roots, graphOptions = {}) =>
-      buildGraph(roots, { resolver, patches, reporter: options.reporter, ...graphOptions }),
+    reporter,
+    plan: (roots, planOptions = {}) => buildGraph(roots, { resolver, plugins: host, reporter, ...planOptions }),
+    install: async (graph) => {
+      for (const id of graph.order) await resolver.install(graph.nodes.get(id)!.package);
+    },
+    compose: async (graph, base) => host.transformEnv(composeGraphEnv(graph, base)),
   };
 }
 

@@ -49,11 +49,13 @@ export async function runHookEnv(options: HookEnvOptions): Promise<HookEnvResult
   let next: ActivationState | undefined;
   let error: OcxError | undefined;
   let home: string | undefined;
+  let pluginFiles: string[] = [];
 
   try {
     home = resolveHome(env);
     if (projectFile !== undefined) {
       const session = await options.openSession({ projectFile });
+      pluginFiles = session.config.pluginPaths;
       const project = session.config.project;
       if (project !== undefined) {
         const composed = await composeProjectEnv(session, { project, base });
@@ -76,7 +78,7 @@ export async function runHookEnv(options: HookEnvOptions): Promise<HookEnvResult
   }
 
   // Read after any install, so the stamp covers what this run changed itself.
-  const files = home === undefined ? [] : watchedPaths({ home, env, projectFile, binary: options.binary });
+  const files = home === undefined ? [] : watchedPaths({ home, env, projectFile, binary: options.binary, pluginFiles });
   const watch = home === undefined ? { stamp: null, files } : writeStamp({ home, files });
   if (next !== undefined) next.watch = watch;
   const script: ShellScript = diffScript(env, { target, previous, next });

@@ -11,8 +11,9 @@ const MAX_STAMPS = 64;
 /**
  * Lists the files and folders whose change must refresh an activation:
  * the project file, every config tier (and the folder holding it, so a
- * deleted file shows), the store's index stamp and object folder, and the
- * ocx binary. A path that does not exist yet is replaced by its nearest
+ * deleted file shows), the store's index stamp and object folder, the
+ * user plugin folder and the plugin files the config names, and the ocx
+ * binary. A path that does not exist yet is replaced by its nearest
  * existing ancestor, whose mtime changes when the path is created.
  */
 export function watchedPaths(options: {
@@ -20,6 +21,7 @@ export function watchedPaths(options: {
   env: Record<string, string | undefined>;
   projectFile: string | undefined;
   binary: string;
+  pluginFiles?: string[];
 }): string[] {
   const { home, env } = options;
   const paths = [
@@ -27,6 +29,8 @@ export function watchedPaths(options: {
     ...withFolder(join(home, "config.toml")),
     existingAncestor(new StoreLayout(home).indexStamp()),
     existingAncestor(join(home, "objects", "sha256")),
+    existingAncestor(join(home, "plugins")),
+    ...(options.pluginFiles ?? []).map(existingAncestor),
     existingAncestor(options.binary),
   ];
   if (options.projectFile !== undefined) paths.push(existingAncestor(options.projectFile));

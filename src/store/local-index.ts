@@ -1,5 +1,6 @@
-import { readdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { withFileLock } from "./file-lock.ts";
 import * as v from "valibot";
 import { writeFileAtomic } from "./atomic.ts";
 import { isErrnoCode } from "./errors.ts";
@@ -46,16 +47,20 @@ export class LocalIndex {
     return entry === null || entry === undefined ? { state: "absent" } : { state: "present", entry };
   }
 
-  async record(registry: string, repository: string, tag: string, entry: TagEntry | null): Promise<void> {
-    // NOTE: read-modify-write without a lock; two processes syncing different
-    // tags of one repository at the same moment can lose one entry, which the
-    // next sync restores.
-    const file = await this.read(registry, repository);
-    file.tags[tag] = entry;
-    file.registry = registry;
-    file.repository = repository;
+  /** Records a tag's entry; `null` records it as absent, `undefined` forgets it. */
+  async record(registry: string, repository: string, tag: string, entry: TagEntry | null | undefined): Promise<void> {
     const path = this.layout.tagIndexFile(registry, repository);
-    await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
+    await mkdir(dirname(path), { recursive: true });
+    // Read-modify-write under a lock: concurrent installs of other tags of
+    // the same repository must not drop each other's entries.
+    await withFileLock(path, async () => {
+      const file = await this.read(registry, repository);
+      if (entry === undefined) delete file.tags[tag];
+      else file.tags[tag] = entry;
+      file.registry = registry;
+      file.repository = repository;
+      await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
+    });
     await writeFile(this.layout.indexStamp(), "");
   }
 

@@ -26,6 +26,8 @@ export interface InstallObjectOptions {
   digest: string;
   manifest: ImageManifest;
   manifestBytes: Uint8Array;
+  /** The config blob (metadata.json), already fetched and verified while planning. */
+  configBytes: Uint8Array;
   maxPackageBytes?: number;
   reporter: Reporter;
 }
@@ -54,7 +56,16 @@ export class ObjectStore {
         exitCode: ExitCode.dataError,
       });
     }
-    const metadata = parseMetadata(JSON.parse(text), { source: identifier });
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new OcxError(STORE_CORRUPT, `object ${digest} for "${identifier}" has a corrupt metadata.json`, {
+        hint: `remove "${objectDir}" and install again`,
+        exitCode: ExitCode.dataError,
+      });
+    }
+    const metadata = parseMetadata(json, { source: identifier });
     return { digest, objectDir, contentDir: join(objectDir, "content"), metadata };
   }
 
@@ -63,7 +74,7 @@ export class ObjectStore {
     if (this.has(options.digest)) {
       return { ...(await this.read(options.digest, options.identifier)), isNew: false };
     }
-    checkIsPackage(options);
+    checkIsPackage(options.manifest, options.identifier);
     await this.removeStaleTemporaries();
 
     const temporary = await this.makeTemporary("install");
@@ -83,11 +94,11 @@ export class ObjectStore {
   /** Stores a small JSON artifact (a patch descriptor) as an object with the given files. */
   async storeArtifact(digest: string, files: Record<string, string | Uint8Array>): Promise<string> {
     const objectDir = this.layout.objectDir(digest);
-    if (existsSync(objectDir)) return objectDir;
+    if (await hasFiles(objectDir, files)) return objectDir;
     const temporary = await this.makeTemporary("artifact");
     try {
       for (const [name, data] of Object.entries(files)) await writeFile(join(temporary, name), data);
-      await commitFolder(temporary, objectDir);
+      if (!(await commitFolder(temporary, objectDir))) await replaceFolder(objectDir, await this.makeTemporary("artifact"), files);
       return objectDir;
     } catch (error) {
       await rm(temporary, { recursive: true, force: true });
@@ -96,19 +107,8 @@ export class ObjectStore {
   }
 
   private async fill(temporary: string, options: InstallObjectOptions): Promise<PackageMetadata> {
-    const { client, registry, repository, manifest } = options;
-    const configBytes = await client.fetchBlobBytes(registry, repository, manifest.config);
-    let configJson: unknown;
-    try {
-      configJson = JSON.parse(new TextDecoder().decode(configBytes));
-    } catch (error) {
-      throw new OcxError(STORE_NOT_A_PACKAGE, `invalid metadata.json in "${options.identifier}": not JSON`, {
-        hint: "the package config blob must be the package's metadata.json",
-        cause: error,
-        exitCode: ExitCode.dataError,
-      });
-    }
-    const metadata = parseMetadata(configJson, { source: options.identifier });
+    const { client, registry, repository, manifest, configBytes } = options;
+    const metadata = parseMetadata(parseConfigBytes(configBytes, options.identifier), { source: options.identifier });
 
     await writeFile(join(temporary, "manifest.json"), options.manifestBytes);
     await writeFile(join(temporary, "metadata.json"), configBytes);
@@ -159,15 +159,27 @@ export class ObjectStore {
   }
 }
 
-function checkIsPackage(options: InstallObjectOptions): void {
-  const { manifest } = options;
+/** Parses a package config blob as JSON; its schema is checked by parseMetadata. */
+export function parseConfigBytes(bytes: Uint8Array, identifier: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new OcxError(STORE_NOT_A_PACKAGE, `invalid metadata.json in "${identifier}": not JSON`, {
+      hint: "the package config blob must be the package's metadata.json",
+      cause: error,
+      exitCode: ExitCode.dataError,
+    });
+  }
+}
+
+export function checkIsPackage(manifest: ImageManifest, identifier: string): void {
   const isPackage =
     manifest.config?.mediaType === MediaType.ocxPackageConfig ||
     manifest.artifactType === MediaType.ocxPackage;
   if (!isPackage) {
     throw new OcxError(
       STORE_NOT_A_PACKAGE,
-      `"${options.identifier}" is not an ocx package: config media type is "${manifest.config?.mediaType}"`,
+      `"${identifier}" is not an ocx package: config media type is "${manifest.config?.mediaType}"`,
       {
         hint: `ocx installs manifests whose config is ${MediaType.ocxPackageConfig}; publish with \`ocx package push\``,
         exitCode: ExitCode.dataError,
@@ -187,6 +199,35 @@ async function commitFolder(temporary: string, destination: string): Promise<boo
     await rm(temporary, { recursive: true, force: true });
     return false;
   }
+}
+
+/** True when `dir` holds exactly these files with these contents. */
+async function hasFiles(dir: string, files: Record<string, string | Uint8Array>): Promise<boolean> {
+  for (const [name, data] of Object.entries(files)) {
+    let stored: Uint8Array;
+    try {
+      stored = await readFile(join(dir, name));
+    } catch {
+      return false;
+    }
+    const expected = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    if (Buffer.compare(stored, expected) !== 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Replaces a damaged artifact folder: the old one is moved aside first, so
+ * readers see the old or the new folder, or briefly none (read as never
+ * synced), never a mix.
+ */
+async function replaceFolder(destination: string, scratch: string, files: Record<string, string | Uint8Array>): Promise<void> {
+  const fresh = join(scratch, "fresh");
+  await mkdir(fresh);
+  for (const [name, data] of Object.entries(files)) await writeFile(join(fresh, name), data);
+  await rename(destination, join(scratch, "old"));
+  await rename(fresh, destination);
+  await rm(scratch, { recursive: true, force: true });
 }
 
 function isProcessAlive(pid: number): boolean {

@@ -108,4 +108,17 @@ describe("concurrent installs", () => {
     expect(exec.stdout.toString()).toBe("hello\n");
     await sandbox.cleanup();
   });
+
+  test("eight tags of one repository installed at once all stay indexed", async () => {
+    const sandbox = await Sandbox.create();
+    const tags = Array.from({ length: 8 }, (_, index) => `${index + 1}.0`);
+    for (const tag of tags) await publisher.publish(`${reg}/team/many:${tag}`, toolPackage("many", `v${tag}`));
+    const runs = await Promise.all(tags.map((tag) => sandbox.run(["install", `${reg}/team/many:${tag}`])));
+    for (const run of runs) expect(run.exitCode).toBe(0);
+    for (const tag of tags) {
+      const result = await sandbox.run(["exec", "--offline", `${reg}/team/many:${tag}`, "--", "many"]);
+      expect(result.stdout).toBe(`v${tag}\n`);
+    }
+    await sandbox.cleanup();
+  });
 });

@@ -148,6 +148,23 @@ describe("ocx exec", () => {
     await sandbox.cleanup();
   });
 
+  test("passes arguments after -- untouched", async () => {
+    const sandbox = await Sandbox.create();
+    const args = ["-v", "-vv", "--verbose", "--show-patches", "--json", "--offline=1", "--a-b"];
+    const result = await sandbox.run(["exec", `${registry.host}/team/hello:1.0`, "--", "sh", "-c", 'printf "%s\n" "$@"', "sh", ...args]);
+    expect(result.stdout).toBe(`${args.join("\n")}\n`);
+    expect(result.exitCode).toBe(0);
+    await sandbox.cleanup();
+  });
+
+  test("rejects a value on a boolean flag", async () => {
+    const sandbox = await Sandbox.create();
+    const result = await sandbox.run(["env", "--offline=1", `${registry.host}/team/hello:1.0`]);
+    expect(result.stderr).toContain("takes no value");
+    expect(result.exitCode).toBe(64);
+    await sandbox.cleanup();
+  });
+
   test("needs a command after --", async () => {
     const sandbox = await Sandbox.create();
     const result = await sandbox.run(["exec", `${registry.host}/team/hello:1.0`]);

@@ -153,6 +153,32 @@ describe("patch index states", () => {
   });
 });
 
+describe("damaged or missing patch registries", () => {
+  test("an unreachable optional patch registry warns once", async () => {
+    const sandbox = await Sandbox.create();
+    await sandbox.writeUserConfig(`[patches]\nregistry = "127.0.0.1:9/ocx-patches"\nrequired = false\n`);
+    const result = await sandbox.run(["exec", `${reg}/team/plain:1`, "--", "plain"]);
+    expect(result.stdout).toBe("plain\n");
+    expect(result.stderr.match(/warn/g)?.length).toBe(1);
+    expect(result.exitCode).toBe(0);
+    await sandbox.cleanup();
+  });
+
+  test("a damaged stored descriptor is fetched again", async () => {
+    const sandbox = await patchedSandbox();
+    await sandbox.ok(["install", `${reg}/team/jdk:17`]);
+    const artifacts = join(sandbox.home, "artifacts");
+    const links = (await Array.fromAsync(new Bun.Glob("**/patch").scan({ cwd: artifacts, onlyFiles: false, followSymlinks: false })));
+    for (const link of links) await writeFile(join(artifacts, link, "layer"), "{ damaged");
+    const { env } = JSON.parse(await sandbox.ok(["env", "--json", `${reg}/team/jdk:17`]));
+    expect(env.SSL_CERT_FILE).toEndWith("/corp-ca.pem");
+    // The repair is stored: offline now reads the fetched copy.
+    const offline = JSON.parse(await sandbox.ok(["env", "--json", "--offline", `${reg}/team/jdk:17`]));
+    expect(offline.env.SSL_CERT_FILE).toEndWith("/corp-ca.pem");
+    await sandbox.cleanup();
+  });
+});
+
 /** Installs with patches switched off, so the patch index stays never synced. */
 async function installWithoutPatches(sandbox: Sandbox, reference: string): Promise<void> {
   const config = join(sandbox.home, "config.toml");

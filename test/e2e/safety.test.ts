@@ -88,6 +88,22 @@ describe("digest verification", () => {
   });
 });
 
+describe("damaged store", () => {
+  test("a corrupt metadata.json is reported, not a crash", async () => {
+    const sandbox = await Sandbox.create();
+    const reference = `${registry.host}/team/corrupt:1`;
+    await pushRawPackage(reference, { metadata, layer: await tarGzip([{ name: "bin/ok", content: "ok" }]) });
+    await sandbox.ok(["install", reference]);
+    const [object] = await readdir(join(sandbox.home, "objects", "sha256"));
+    await writeFile(join(sandbox.home, "objects", "sha256", object!, "metadata.json"), "{ not json");
+    const result = await sandbox.run(["env", "--offline", reference]);
+    expect(result.stderr).toContain("STORE_CORRUPT");
+    expect(result.stderr).not.toContain("internal error");
+    expect(result.exitCode).toBe(65);
+    await sandbox.cleanup();
+  });
+});
+
 describe("file modes", () => {
   test("exec bits survive under umask 077", async () => {
     const sandbox = await Sandbox.create();

@@ -54,3 +54,10 @@ describe("identifierOf", () => {
     expect(identifierOf(parseReference(`ocx.sh/gcc@${DIGEST}`))).toBe(`ocx.sh/gcc@${DIGEST}`);
   });
 });
+
+describe("registry ports", () => {
+  test.each(["localhost:0/a:1", "localhost:99999/a:1"])("rejects %s", (input) => {
+    const result = tryParseReference(input);
+    expect(result.ok ? "" : result.reason).toContain("between 1 and 65535");
+  });
+});

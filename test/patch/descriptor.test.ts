@@ -36,9 +36,18 @@ describe("parsePatchDescriptor", () => {
     expect(descriptor.rules[0]?.required).toBe(false);
   });
 
-  test("drops unknown keys", () => {
-    const descriptor = parsePatchDescriptor({ version: 1, rules: [], note: "x" }, { source });
-    expect(descriptor).toEqual({ version: 1, rules: [] });
+  test.each([
+    ["top-level key", { version: 1, rules: [], note: "x" }, 'note: unknown key "note"'],
+    ["misspelt required", { version: 1, rules: [{ match: "*", packages: [], requried: false }] }, 'rules[0].requried: unknown key "requried"'],
+  ])("rejects an unknown %s", (_name, input, message) => {
+    expect(() => parsePatchDescriptor(input, { source })).toThrow(message);
+  });
+
+  test.each([
+    ["[abc", "never closed"],
+    ["[z-a]", 'range "z-a" is reversed'],
+  ])("rejects the pattern %s", (pattern, message) => {
+    expect(() => parsePatchDescriptor({ version: 1, rules: [{ match: pattern, packages: [] }] }, { source })).toThrow(message);
   });
 
   test.each([

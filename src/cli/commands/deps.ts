@@ -10,7 +10,7 @@ export function registerDeps(cli: CAC, run: CommandRunner): void {
       run(async (ctx, references: string[]) => {
         const roots = requireReferences(references, "deps");
         const session = await ctx.openSession();
-        const graph = await session.graph(roots);
+        const graph = await session.plan(roots);
         if (ctx.isJson) {
           const document = { roots: graph.roots, order: describeNodes(graph), edges: graph.edges };
           ctx.stdout(`${JSON.stringify(document, null, 2)}\n`);

@@ -6,6 +6,7 @@ import type { CommandRunner } from "../context.ts";
 import { composeRequested } from "../environment.ts";
 
 /** Variables `--clean` keeps from the caller: identity, terminal and locale only. */
+const CLEAN_PATH = "/usr/local/bin:/usr/bin:/bin";
 const CLEAN_KEEP = ["HOME", "USER", "LOGNAME", "TERM", "LANG", "LC_ALL", "TZ", "TMPDIR", "OCX_HOME", "OCX_OFFLINE", "OCX_SYSTEM_CONFIG"];
 
 export const EXEC_COMMAND_NOT_FOUND = "EXEC_COMMAND_NOT_FOUND";
@@ -15,7 +16,7 @@ export function registerExec(cli: CAC, run: CommandRunner): void {
   cli
     .command("exec [...references]", "Run a command in the packages' composed environment")
     .usage("exec [--clean] [REF...] -- CMD [ARGS...]   (no REF: the [tools] of ocx.toml)")
-    .option("--clean", "Start from an empty environment (keeps HOME, USER, TERM, locale)")
+    .option("--clean", "Start from an empty environment (keeps HOME, USER, TERM, locale; PATH is the packages' plus /usr/local/bin:/usr/bin:/bin)")
     .example("ocx exec localhost:5000/tools/jq:1.7 -- jq --version")
     .action(
       run(async (ctx, references: string[], options: { clean?: boolean; "--"?: string[] }) => {
@@ -23,7 +24,8 @@ export function registerExec(cli: CAC, run: CommandRunner): void {
         if (command.length === 0) {
           throw usageError("ocx exec needs a command after --", "example: ocx exec REF -- tool --version");
         }
-        const base = options.clean ? pick(ctx.env, CLEAN_KEEP) : { ...ctx.env };
+        // A clean environment still finds the system's basic tools, after the packages' own.
+        const base = options.clean ? { ...pick(ctx.env, CLEAN_KEEP), PATH: CLEAN_PATH } : { ...ctx.env };
         const { result } = await composeRequested(ctx, { references, command: "exec", base });
         return spawnInherited(command, { ...base, ...result.env });
       }),

@@ -11,8 +11,9 @@ export function registerInstall(cli: CAC, run: CommandRunner): void {
     .action(
       run(async (ctx, references: string[]) => {
         const roots = requireReferences(references, "install");
-        const session = await ctx.openSession();
-        const graph = await session.graph(roots, { refresh: true });
+        const session = await ctx.openSession({ isRefreshing: true });
+        const graph = await session.plan(roots, { refresh: true });
+        await session.install(graph);
         const packages = describeNodes(graph);
         if (ctx.isJson) {
           ctx.stdout(`${JSON.stringify({ packages }, null, 2)}\n`);

@@ -1,7 +1,7 @@
 import type { CAC } from "cac";
 import { parseReference } from "../../oci/reference.ts";
 import type { Platform } from "../../oci/types.ts";
-import { toArray, usageError } from "../arguments.ts";
+import { requireOnline, toArray, usageError } from "../arguments.ts";
 import type { CommandRunner } from "../context.ts";
 
 export function registerPackagePush(cli: CAC, run: CommandRunner): void {
@@ -14,6 +14,7 @@ export function registerPackagePush(cli: CAC, run: CommandRunner): void {
         const platforms = toArray(options.platform).map(parsePlatform);
         const target = parseReference(reference);
         const session = await ctx.openSession();
+        requireOnline(session.isOffline, "publish");
         // Loaded on demand: layer building pulls in zlib and tar-stream.
         const { pushPackage } = await import("../../publish/push-package.ts");
         const result = await pushPackage(session.client, { dir, reference: target, platforms, reporter: ctx.reporter });

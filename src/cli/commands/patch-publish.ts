@@ -2,7 +2,7 @@ import type { CAC } from "cac";
 import { parseReference } from "../../oci/reference.ts";
 import { patchRepositoryFor } from "../../patch/patch-repository.ts";
 import { publishPatch } from "../../publish/publish-patch.ts";
-import { usageError } from "../arguments.ts";
+import { requireOnline, usageError } from "../arguments.ts";
 import type { CommandRunner } from "../context.ts";
 
 export function registerPatchPublish(cli: CAC, run: CommandRunner): void {
@@ -14,9 +14,13 @@ export function registerPatchPublish(cli: CAC, run: CommandRunner): void {
     .action(
       run(async (ctx, file: string, repository: string | undefined, options: { for?: string }) => {
         const session = await ctx.openSession();
+        requireOnline(session.isOffline, "publish");
         let target;
         if (repository !== undefined) {
           target = parseReference(repository);
+          if (repository.includes("@") || /:[^/]*$/.test(repository.slice(repository.indexOf("/")))) {
+            throw usageError(`the patch repository "${repository}" must not carry a tag or digest`, "descriptors are always published at the __ocx.patch tag; name the repository only");
+          }
         } else if (options.for !== undefined) {
           const source = session.config.patches[0];
           if (source === undefined) throw usageError("--for needs a [patches] registry in the config", "add [patches] registry = \"host/ocx-patches\" to config.toml, or name the repository");
