@@ -3,7 +3,7 @@ import { log, type Reporter } from "../report/reporter.ts";
 import type { Reference } from "../oci/reference.ts";
 import { parseReference } from "../oci/reference.ts";
 import { composeProjectEnv } from "../resolve/project-env.ts";
-import { requireReferences } from "./arguments.ts";
+import { requireReferences, usageError } from "./arguments.ts";
 import type { PackageGraph } from "../resolve/build-graph.ts";
 import type { CommandContext } from "./context.ts";
 
@@ -43,6 +43,12 @@ export async function composeRequested(
   }
   const session = await ctx.openSession();
   const project = session.config.project;
+  if (project === undefined && session.config.untrustedProject !== undefined) {
+    throw usageError(
+      `ocx ${options.command} found the project file "${session.config.untrustedProject}" but it is not trusted`,
+      "check its [tools] and settings, then run `ocx trust`, or name package references",
+    );
+  }
   // Throws the usage error that names both ways of choosing packages.
   if (project === undefined) requireReferences([], options.command);
   const { graph, result } = await composeProjectEnv(session, { project: project!, base: options.base });

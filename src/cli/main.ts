@@ -10,6 +10,7 @@ import { registerInstall } from "./commands/install.ts";
 import { registerPackagePush } from "./commands/package-push.ts";
 import { registerPatchPublish } from "./commands/patch-publish.ts";
 import { registerPlugin } from "./commands/plugin.ts";
+import { registerTrust } from "./commands/trust.ts";
 import { CLI_USAGE } from "./errors.ts";
 import { VERSION } from "./version.ts";
 
@@ -59,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
   registerPackagePush(cli, run);
   registerPatchPublish(cli, run);
   registerPlugin(cli, run);
+  registerTrust(cli, run);
   cli.help();
   cli.version(VERSION, "-V, --version");
 

@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import * as v from "valibot";
 import { parse, TomlError } from "smol-toml";
 import { configInvalid } from "./errors.ts";
+import type { TrustStore } from "./trust.ts";
 import { ConfigFileSchema, ProjectFileSchema, type ConfigFile, type PatchesConfig } from "./schema.ts";
 import { checkProjectReferences, projectOf, type Project } from "./project.ts";
 
@@ -38,6 +39,8 @@ export interface Config {
   pluginTimeoutMs: number | undefined;
   /** Every tier's tables merged key by key (lower tiers win), for plugins. */
   merged: Record<string, unknown>;
+  /** A project file that was found but skipped because it is not trusted. */
+  untrustedProject?: string | undefined;
 }
 
 export const DEFAULT_SYSTEM_CONFIG = "/etc/ocx/config.toml";
@@ -49,6 +52,8 @@ export interface LoadConfigOptions {
   env: Record<string, string | undefined>;
   /** The project file to use instead of searching up from `cwd`; `null` means none. */
   projectFile?: string | null;
+  /** When given, a project file is used only if trusted in its current content. */
+  trust?: TrustStore;
 }
 
 /**
@@ -62,12 +67,27 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
     { name: "project", file: options.projectFile === undefined ? findProjectFile(options.cwd) : (options.projectFile ?? undefined) },
   ];
   const tiers: ConfigTier[] = [];
+  let untrustedProject: string | undefined;
   for (const candidate of candidates) {
     if (candidate.file === undefined) continue;
+    if (candidate.name === "project" && options.trust !== undefined && !(await isTrusted(options.trust, candidate.file))) {
+      untrustedProject = candidate.file;
+      continue;
+    }
     const config = await readTier(candidate.file, candidate.name);
     if (config !== undefined) tiers.push({ name: candidate.name, file: candidate.file, config });
   }
-  return mergeTiers(tiers);
+  return { ...mergeTiers(tiers), untrustedProject };
+}
+
+async function isTrusted(trust: TrustStore, file: string): Promise<boolean> {
+  let content: Uint8Array;
+  try {
+    content = await readFile(file);
+  } catch {
+    return true;
+  }
+  return trust.isTrusted(file, content);
 }
 
 export function mergeTiers(tiers: ConfigTier[]): Config {

@@ -1,3 +1,4 @@
+import { realpathSync } from "node:fs";
 import { resolveHome } from "../config/home.ts";
 import { isOcxError, type OcxError } from "../error/index.ts";
 import { identifierOf } from "../oci/reference.ts";
@@ -54,7 +55,8 @@ export async function runHookEnv(options: HookEnvOptions): Promise<HookEnvResult
   try {
     home = resolveHome(env);
     if (projectFile !== undefined) {
-      const session = await options.openSession({ projectFile });
+      // Trust is recorded by physical path, as `ocx trust` finds the file.
+      const session = await options.openSession({ projectFile: physicalPath(projectFile) });
       pluginFiles = session.config.pluginPaths;
       const project = session.config.project;
       if (project !== undefined) {
@@ -90,4 +92,12 @@ export async function runHookEnv(options: HookEnvOptions): Promise<HookEnvResult
   };
   const code = renderEnv(options.shell, script) + renderFreshCheck(options.shell, check);
   return { code, error, state: next };
+}
+
+function physicalPath(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
 }

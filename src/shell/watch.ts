@@ -27,6 +27,8 @@ export function watchedPaths(options: {
   const paths = [
     ...withFolder(env.OCX_SYSTEM_CONFIG || DEFAULT_SYSTEM_CONFIG),
     ...withFolder(join(home, "config.toml")),
+    // `ocx trust` and `ocx untrust` decide whether the project file is used.
+    ...withFolder(join(home, "trusted.json")),
     existingAncestor(new StoreLayout(home).indexStamp()),
     existingAncestor(join(home, "objects", "sha256")),
     existingAncestor(join(home, "plugins")),

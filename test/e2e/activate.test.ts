@@ -51,10 +51,17 @@ function tomlTable(values: Record<string, string>): string {
     .join("\n");
 }
 
-async function writeProject(dir: string, tools: Record<string, string>, env: Record<string, string> = {}): Promise<string> {
+/** Writes and trusts a project file (in `home`, default the sandbox's OCX_HOME). */
+async function writeProject(
+  sandbox: Sandbox,
+  dir: string,
+  options: { tools?: Record<string, string>; env?: Record<string, string>; home?: string; text?: string } = {},
+): Promise<string> {
   await mkdir(dir, { recursive: true });
   const file = join(dir, "ocx.toml");
-  await writeFile(file, `[tools]\n${tomlTable(tools)}\n\n[env]\n${tomlTable(env)}\n`);
+  const text = options.text ?? `[tools]\n${tomlTable(options.tools ?? {})}\n\n[env]\n${tomlTable(options.env ?? {})}\n`;
+  await writeFile(file, text);
+  await sandbox.ok(["trust", file], options.home === undefined ? {} : { env: { OCX_HOME: options.home } });
   return file;
 }
 
@@ -110,9 +117,9 @@ describe("ocx activate in real shells", () => {
     const sandbox = await Sandbox.create();
     const refs = { hello: `${reg}/team/hello:1`, quoting: `${reg}/team/quoting:1` };
     const project = join(sandbox.root, "My Project");
-    await writeProject(project, refs, PROJECT_VALUES);
     // A store root with a space, as under macOS "Application Support".
     const home = join(sandbox.root, "My Store");
+    await writeProject(sandbox, project, { tools: refs, env: PROJECT_VALUES, home });
     await sandbox.ok(["install", refs.hello, refs.quoting], { env: { OCX_HOME: home } });
     const bin = await binOf(sandbox, refs.hello, home);
     expect(bin).toStartWith(`${home}/`);
@@ -160,7 +167,7 @@ describe("ocx activate in real shells", () => {
     const dialect = DIALECTS[shell]!;
     const sandbox = await Sandbox.create();
     const ref = `${reg}/team/hello:1`;
-    await writeProject(sandbox.cwd, { hello: ref });
+    await writeProject(sandbox, sandbox.cwd, { tools: { hello: ref } });
     await sandbox.ok(["install", ref]);
     const bin = await binOf(sandbox, ref);
 
@@ -188,7 +195,7 @@ describe("ocx activate in real shells", () => {
     const dialect = DIALECTS[shell]!;
     const sandbox = await Sandbox.create();
     const ref = `${reg}/team/demo:1`;
-    await writeProject(sandbox.cwd, { demo: ref });
+    await writeProject(sandbox, sandbox.cwd, { tools: { demo: ref } });
     await sandbox.ok(["install", ref]);
     const unset = shell === "fish" ? "set -e MANPATH LD_LIBRARY_PATH" : "unset MANPATH LD_LIBRARY_PATH PROMPT_COMMAND";
 
@@ -219,7 +226,7 @@ describe("ocx activate in real shells", () => {
     const dialect = DIALECTS[shell]!;
     const sandbox = await Sandbox.create();
     const refs = { hello: `${reg}/team/hello:1`, nopath: `${reg}/team/nopath:1` };
-    await writeProject(sandbox.cwd, refs);
+    await writeProject(sandbox, sandbox.cwd, { tools: refs });
     await sandbox.ok(["install", refs.hello, refs.nopath]);
     const bin = await binOf(sandbox, refs.hello);
     const unset = shell === "fish" ? "set -e MANPATH" : "unset PATH MANPATH";
@@ -245,7 +252,7 @@ describe("ocx activate in real shells", () => {
   test.each(SHELLS)("%s stays usable when a tool is missing offline", async (shell) => {
     const dialect = DIALECTS[shell]!;
     const sandbox = await Sandbox.create();
-    await writeProject(sandbox.cwd, { hello: `${reg}/team/hello:1` });
+    await writeProject(sandbox, sandbox.cwd, { tools: { hello: `${reg}/team/hello:1` } });
 
     const result = await runDialect(dialect, [
       dialect.strict,
@@ -267,7 +274,7 @@ describe("ocx activate in real shells", () => {
     const dialect = DIALECTS[shell]!;
     const sandbox = await Sandbox.create();
     const ref = `${reg}/team/hello:1`;
-    await writeProject(sandbox.cwd, { hello: ref });
+    await writeProject(sandbox, sandbox.cwd, { tools: { hello: ref } });
 
     const result = await runDialect(dialect, [dialect.strict, dialect.activate, "hello"], {
       env: sandbox.env({ OCX: OCX_BINARY }),
@@ -283,7 +290,7 @@ describe("ocx activate in real shells", () => {
   test.each(SHELLS)("%s reports an invalid ocx.toml in one line", async (shell) => {
     const dialect = DIALECTS[shell]!;
     const sandbox = await Sandbox.create();
-    await writeFile(join(sandbox.cwd, "ocx.toml"), '[tools]\nhello = "not a reference"\n');
+    await writeProject(sandbox, sandbox.cwd, { text: '[tools]\nhello = "not a reference"\n' });
 
     const result = await runDialect(dialect, [dialect.strict, dialect.activate, "echo alive"], {
       env: sandbox.env({ OCX: OCX_BINARY }),
@@ -303,7 +310,7 @@ describe("activation hook freshness", () => {
     const sandbox = await Sandbox.create();
     const ref = `${reg}/team/hello:1`;
     const project = join(sandbox.root, "project");
-    await writeProject(project, { hello: ref });
+    await writeProject(sandbox, project, { tools: { hello: ref } });
     await mkdir(join(project, "sub"));
     await sandbox.ok(["install", ref]);
     const { binary, log, activation } = await countingActivation(sandbox, dialect);
@@ -319,6 +326,7 @@ describe("activation hook freshness", () => {
       'cd sub; __ocx_hook; cd ..; __ocx_hook',
       mark("project file edited"),
       'echo "# edited" >> ocx.toml',
+      '"$REAL" trust >/dev/null',
       "__ocx_hook; __ocx_hook",
       mark("user config written"),
       'echo "offline = false" > "$OCX_HOME/config.toml"',
@@ -342,9 +350,11 @@ describe("activation hook freshness", () => {
       "__ocx_hook; __ocx_hook",
       mark("project file created"),
       'echo "[env]" > ocx.toml',
+      '"$REAL" trust >/dev/null',
       "__ocx_hook; __ocx_hook",
       mark("OCX_HOME changed"),
       dialect.exportVar("OCX_HOME", '"$OUTSIDE/home"'),
+      '"$REAL" trust >/dev/null',
       "__ocx_hook; __ocx_hook",
     ], { env: sandbox.env({ LOG: log, ACTIVATION: activation, REAL: binary, OUTSIDE: outside }), cwd: project });
 
@@ -370,7 +380,7 @@ describe("activation hook freshness", () => {
   test("ocx install refreshes the next prompt", async () => {
     const sandbox = await Sandbox.create();
     const ref = `${reg}/team/hello:1`;
-    await writeProject(sandbox.cwd, { hello: ref });
+    await writeProject(sandbox, sandbox.cwd, { tools: { hello: ref } });
     const result = await runDialect(DIALECTS.bash!, [
       "set -eu",
       'eval "$("$OCX" activate bash)"',
@@ -404,12 +414,12 @@ describe("activation at a real prompt", () => {
     const setup = INTERACTIVE[shell]!;
     const sandbox = await Sandbox.create();
     const project = join(sandbox.root, "project");
-    await writeProject(project, {}, { GREETING: "one" });
+    await writeProject(sandbox, project, { env: { GREETING: "one" } });
     const input = [
       setup.activate,
       'cd "$P"',
       setup.print,
-      `echo '[env]' > ocx.toml; echo 'GREETING = "two"' >> ocx.toml`,
+      `echo '[env]' > ocx.toml; echo 'GREETING = "two"' >> ocx.toml; ocx trust >/dev/null`,
       setup.print,
       "cd ..",
       setup.print,

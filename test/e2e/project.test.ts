@@ -17,6 +17,7 @@ beforeAll(async () => {
   project = join(sandbox.root, "project");
   await mkdir(join(project, "deep"), { recursive: true });
   await writeFile(join(project, "ocx.toml"), `[tools]\nhello = "${ref}"\n\n[env]\nGREETING = "it's \\"here\\""\n`);
+  await sandbox.ok(["trust", join(project, "ocx.toml")]);
 });
 
 afterAll(async () => {
@@ -43,6 +44,29 @@ describe("ocx env and exec without references", () => {
     expect(result.stderr).toContain("needs at least one package reference");
     expect(result.stderr).toContain("ocx.toml");
     expect(result.exitCode).toBe(64);
+  });
+});
+
+describe("untrusted project file", () => {
+  test("env names the file and ocx trust", async () => {
+    const other = join(sandbox.root, "other");
+    await mkdir(other);
+    await writeFile(join(other, "ocx.toml"), `[tools]\nhello = "${ref}"\n`);
+    const result = await sandbox.run(["env"], { cwd: other });
+    expect(result.stderr).toContain(`found the project file "${join(other, "ocx.toml")}" but it is not trusted`);
+    expect(result.stderr).toContain("ocx trust");
+    expect(result.exitCode).toBe(64);
+  });
+
+  test("activation warns once and applies nothing", async () => {
+    const other = join(sandbox.root, "untrusted");
+    await mkdir(other);
+    await writeFile(join(other, "ocx.toml"), '[env]\nPLANTED = "x"\n');
+    const script = 'cd "$P"; eval "$("$OCX" activate bash)"; __ocx_hook; __ocx_hook; echo "<${PLANTED-unset}>"; ocx trust >/dev/null; __ocx_hook; echo "<${PLANTED-unset}>"';
+    const result = await runShell("/usr/bin/bash", script, { ...sandbox.env(), OCX: OCX_BINARY, P: other });
+    expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(result.stderr).toContain("ignoring untrusted project file");
+    expect(result.stdout).toBe("<unset>\n<x>\n");
   });
 });
 
