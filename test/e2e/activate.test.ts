@@ -179,17 +179,23 @@ describe("ocx activate in real shells", () => {
       dialect.print("PATH"),
       dialect.repeat(50, `${dialect.activate}; __ocx_hook`),
       dialect.print("PATH"),
+      // A nested shell inherits the activation and activates again.
+      `${dialect.argv("").slice(0, -1).map((arg) => `'${arg}'`).join(" ")} "$CHILD"`,
       "ocx deactivate",
       dialect.print("PATH"),
-    ], { env: sandbox.env({ OCX: OCX_BINARY, PATH: `/usr/bin:${bin}:/bin` }), cwd: sandbox.cwd });
+    ], {
+      env: sandbox.env({ OCX: OCX_BINARY, PATH: `/usr/bin:${bin}:/bin`, CHILD: [dialect.activate, dialect.print("PATH")].join("\n") }),
+      cwd: sandbox.cwd,
+    });
 
     expect(result.stderr).toBe("");
     // Move-to-front: the user's own copy of the entry is moved, not doubled.
     // Deactivation keeps what the user's own `ocx env` did before activating.
-    expect(result.stdout).toBe(`<${bin}:/usr/bin:/bin>\n<${bin}:/usr/bin:/bin>\n<${bin}:/usr/bin:/bin>\n`);
+    const front = `<${bin}:/usr/bin:/bin>\n`;
+    expect(result.stdout).toBe(front.repeat(4));
     expect(result.exitCode).toBe(0);
     await sandbox.cleanup();
-  }, 60_000);
+  }, 180_000);
 
   test.each(SHELLS)("%s activates under nounset", async (shell) => {
     const dialect = DIALECTS[shell]!;
