@@ -7,7 +7,7 @@ export function requireReferences(references: string[], command: string): Refere
   if (references.length === 0) {
     throw usageError(
       `ocx ${command} needs at least one package reference`,
-      `example: ocx ${command} localhost:5000/tools/jq:1.7`,
+      `name one (example: ocx ${command} localhost:5000/tools/jq:1.7), or run it in a folder whose ocx.toml, or a parent's, lists [tools]`,
     );
   }
   return references.map(parseReference);

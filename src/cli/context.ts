@@ -17,9 +17,13 @@ export interface CommandContext {
   reporter: Reporter;
   isJson: boolean;
   stdout(text: string): void;
-  /** `isRefreshing` for commands that sync with registries (install, index update). */
-  /** `isOffline: true` forces offline whatever the flags say (e.g. `bundle import`). */
-  openSession(options?: { isRefreshing?: boolean; isOffline?: boolean }): Promise<Session>;
+  /**
+   * `isRefreshing` for commands that sync with registries (install, index
+   * update); `isOffline: true` forces offline whatever the flags say (e.g.
+   * `bundle import`); `projectFile` replaces the search for ocx.toml up from
+   * the cwd, and `null` means none.
+   */
+  openSession(options?: { isRefreshing?: boolean; isOffline?: boolean; projectFile?: string | null }): Promise<Session>;
 }
 
 export function createContext(flags: GlobalFlags, argv: string[]): CommandContext {

@@ -1,6 +1,7 @@
 import { cac } from "cac";
 import { ExitCode, OcxError, isOcxError } from "../error/index.ts";
 import { createContext, type CommandRunner, type GlobalFlags } from "./context.ts";
+import { registerActivate } from "./commands/activate.ts";
 import { registerDeps } from "./commands/deps.ts";
 import { registerEnv } from "./commands/env.ts";
 import { registerExec } from "./commands/exec.ts";
@@ -59,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
   registerExec(cli, run);
   registerEnv(cli, run);
   registerDeps(cli, run);
+  registerActivate(cli, run);
   registerIndexUpdate(cli, run);
   registerPackagePush(cli, run);
   registerPatchPublish(cli, run);

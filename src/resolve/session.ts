@@ -31,6 +31,8 @@ export interface SessionOptions {
   isRefreshing?: boolean;
   platform?: Platform;
   fetch?: typeof fetch;
+  /** The project file to use instead of searching up from `cwd`; `null` means none. */
+  projectFile?: string | null;
 }
 
 /** Everything one command needs: config, store, registry client, plugins, resolver. */
@@ -61,7 +63,13 @@ const DEFAULT_PLUGIN_TIMEOUT_MS = 10_000;
 
 export async function openSession(options: SessionOptions): Promise<Session> {
   const home = resolveHome(options.env);
-  const config = await loadConfig({ home, cwd: options.cwd, env: options.env, trust: new TrustStore(home) });
+  const config = await loadConfig({
+    home,
+    cwd: options.cwd,
+    env: options.env,
+    trust: new TrustStore(home),
+    ...(options.projectFile === undefined ? {} : { projectFile: options.projectFile }),
+  });
   if (config.untrustedProject !== undefined) {
     log(options.reporter, "warn", `ignoring untrusted project file "${config.untrustedProject}": run \`ocx trust\` to use it`);
   }

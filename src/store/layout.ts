@@ -51,6 +51,14 @@ export class StoreLayout {
     return join(this.locksDir(), "objects", `${algorithm}-${hex}.lock`);
   }
 
+  /**
+   * A file rewritten after every change to the local index, so an activated
+   * shell can tell with one mtime test that resolution may differ.
+   */
+  indexStamp(): string {
+    return join(this.home, "index", ".changed");
+  }
+
   tempRoot(): string {
     return join(this.home, "tmp");
   }

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { withLock } from "./lock.ts";
 import * as v from "valibot";
@@ -61,6 +61,7 @@ export class LocalIndex {
       file.repository = repository;
       await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
     });
+    await writeFile(this.layout.indexStamp(), "");
   }
 
   /** All tag entries of one repository, for digest lookups offline. */
