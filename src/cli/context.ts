@@ -18,8 +18,13 @@ export interface CommandContext {
   reporter: Reporter;
   isJson: boolean;
   stdout(text: string): void;
-  /** `isRefreshing` for commands that sync with registries (install, index update). */
-  openSession(options?: { isRefreshing?: boolean }): Promise<Session>;
+  /**
+   * `isRefreshing` for commands that sync with registries (install, index
+   * update); `isOffline: true` forces offline whatever the flags say (e.g.
+   * `bundle import`); `projectFile` replaces the search for ocx.toml up from
+   * the cwd, and `null` means none.
+   */
+  openSession(options?: { isRefreshing?: boolean; isOffline?: boolean; projectFile?: string | null }): Promise<Session>;
 }
 
 export function createContext(flags: GlobalFlags, argv: string[]): CommandContext {
@@ -39,7 +44,7 @@ export function createContext(flags: GlobalFlags, argv: string[]): CommandContex
     // Loaded on demand so `--help` and `--version` skip config, store and registry code.
     openSession: async (options = {}) => {
       const { openSession } = await import("../resolve/session.ts");
-      return openSession({ env, cwd: process.cwd(), reporter, isOffline: flags.offline === true, ...options });
+      return openSession({ env, cwd: process.cwd(), reporter, ...options, isOffline: flags.offline === true || options.isOffline === true });
     },
   };
 }

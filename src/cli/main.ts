@@ -1,6 +1,7 @@
 import { cac } from "cac";
 import { ExitCode, OcxError, isOcxError } from "../error/index.ts";
 import { createContext, type CommandRunner, type GlobalFlags } from "./context.ts";
+import { registerActivate } from "./commands/activate.ts";
 import { registerDeps } from "./commands/deps.ts";
 import { registerEnv } from "./commands/env.ts";
 import { registerExec } from "./commands/exec.ts";
@@ -9,6 +10,10 @@ import { registerInstall } from "./commands/install.ts";
 import { registerLogin, registerLogout } from "./commands/login.ts";
 import { registerPackagePush } from "./commands/package-push.ts";
 import { registerPatchPublish } from "./commands/patch-publish.ts";
+import { registerBundle } from "./commands/bundle.ts";
+import { registerClean } from "./commands/clean.ts";
+import { registerUninstall } from "./commands/uninstall.ts";
+import { registerVerify } from "./commands/verify.ts";
 import { registerPlugin } from "./commands/plugin.ts";
 import { registerTrust } from "./commands/trust.ts";
 import { CLI_USAGE } from "./errors.ts";
@@ -17,6 +22,7 @@ import { VERSION } from "./version.ts";
 
 /** Two-word commands (`index update`) are matched as one cac command name. */
 const GROUPS: Record<string, string[]> = {
+  bundle: ["export", "import", "inventory"],
   index: ["update"],
   package: ["push"],
   patch: ["publish"],
@@ -56,11 +62,16 @@ export async function main(argv: string[]): Promise<number> {
   registerExec(cli, run);
   registerEnv(cli, run);
   registerDeps(cli, run);
+  registerActivate(cli, run);
   registerIndexUpdate(cli, run);
   registerPackagePush(cli, run);
   registerPatchPublish(cli, run);
   registerLogin(cli, run);
   registerLogout(cli, run);
+  registerUninstall(cli, run);
+  registerClean(cli, run);
+  registerVerify(cli, run);
+  registerBundle(cli, run);
   registerPlugin(cli, run);
   registerTrust(cli, run);
   cli.help();
@@ -75,8 +86,11 @@ export async function main(argv: string[]): Promise<number> {
         cli.outputHelp();
         return ExitCode.usage;
       }
+      const subcommands = GROUPS[args[0] ?? ""];
       throw new OcxError(CLI_USAGE, `unknown command "${args[0]}"`, {
-        hint: "run `ocx --help` for the list of commands",
+        hint: subcommands
+          ? `"${args[0]}" needs a subcommand: ${subcommands.map((name) => `ocx ${args[0]} ${name}`).join(", ")}`
+          : "run `ocx --help` for the list of commands",
         exitCode: ExitCode.usage,
       });
     }

@@ -5,8 +5,9 @@ import * as v from "valibot";
 import { parse, TomlError } from "smol-toml";
 import { configInvalid } from "./errors.ts";
 import type { TrustStore } from "./trust.ts";
-import { ConfigFileSchema, type ConfigFile, type PatchesConfig } from "./schema.ts";
 import { mergeRegistrySettings, type RegistrySettings } from "./registry-settings.ts";
+import { ConfigFileSchema, ProjectFileSchema, type ConfigFile, type PatchesConfig } from "./schema.ts";
+import { checkProjectReferences, projectOf, type Project } from "./project.ts";
 
 export type TierName = "system" | "user" | "project";
 
@@ -32,6 +33,8 @@ export interface Config {
   offline: boolean;
   /** CA files per host, mirrors and network tuning. */
   registry: RegistrySettings;
+  /** The project file's tools and constants, when an `ocx.toml` was found. */
+  project: Project | undefined;
   /** Plugin files named by `[plugins] paths`, resolved against their config file. */
   pluginPaths: string[];
   /** `[plugins] allow` of the system tier; undefined when unrestricted. */
@@ -50,6 +53,8 @@ export interface LoadConfigOptions {
   home: string;
   cwd: string;
   env: Record<string, string | undefined>;
+  /** The project file to use instead of searching up from `cwd`; `null` means none. */
+  projectFile?: string | null;
   /** When given, a project file is used only if trusted in its current content. */
   trust?: TrustStore;
 }
@@ -62,7 +67,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   const candidates: { name: TierName; file: string | undefined }[] = [
     { name: "system", file: options.env.OCX_SYSTEM_CONFIG || DEFAULT_SYSTEM_CONFIG },
     { name: "user", file: join(options.home, "config.toml") },
-    { name: "project", file: findProjectFile(options.cwd) },
+    { name: "project", file: options.projectFile === undefined ? findProjectFile(options.cwd) : (options.projectFile ?? undefined) },
   ];
   const tiers: ConfigTier[] = [];
   let untrustedProject: string | undefined;
@@ -72,7 +77,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
       untrustedProject = candidate.file;
       continue;
     }
-    const config = await readTier(candidate.file);
+    const config = await readTier(candidate.file, candidate.name);
     if (config !== undefined) tiers.push({ name: candidate.name, file: candidate.file, config });
   }
   return { ...mergeTiers(tiers), untrustedProject };
@@ -130,6 +135,7 @@ export function mergeTiers(tiers: ConfigTier[]): Config {
     maxPackageBytes,
     offline,
     registry: mergeRegistrySettings(tiers),
+    project: projectOf(tiers.find((tier) => tier.name === "project")),
     pluginPaths,
     pluginAllow,
     pluginTimeoutMs,
@@ -160,7 +166,7 @@ export function findProjectFile(cwd: string): string | undefined {
   }
 }
 
-async function readTier(file: string): Promise<ConfigFile | undefined> {
+async function readTier(file: string, tier: TierName): Promise<ConfigFile | undefined> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -168,11 +174,19 @@ async function readTier(file: string): Promise<ConfigFile | undefined> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw configInvalid(file, { reason: `cannot be read: ${(error as Error).message}` });
   }
-  return parseConfigText(text, file);
+  return parseConfigText(text, file, tier === "project" ? ProjectFileSchema : ConfigFileSchema);
 }
 
-/** Parses and validates one tier's TOML text; errors name the file, line and key. */
-export function parseConfigText(text: string, file: string): ConfigFile {
+/**
+ * Parses and validates one tier's TOML text; errors name the file, line and
+ * key. The project tier passes `ProjectFileSchema`, which adds `[tools]`
+ * and `[env]`.
+ */
+export function parseConfigText(
+  text: string,
+  file: string,
+  schema: typeof ConfigFileSchema | typeof ProjectFileSchema = ConfigFileSchema,
+): ConfigFile {
   let data: unknown;
   try {
     data = parse(text);
@@ -183,8 +197,13 @@ export function parseConfigText(text: string, file: string): ConfigFile {
     throw configInvalid(file, { line, key: keyOnLine(text, line), reason });
   }
 
-  const result = v.safeParse(ConfigFileSchema, data);
-  if (result.success) return result.output;
+  const result = v.safeParse(schema, data);
+  if (result.success) {
+    if (schema === ProjectFileSchema) {
+      checkProjectReferences(result.output, { file, lineOf: (path) => lineOfKey(text, path) });
+    }
+    return result.output;
+  }
   // An unknown key is usually a typo that also causes a "missing key" issue: report it first.
   const issue = result.issues.find((candidate) => candidate.expected === "never") ?? result.issues[0];
   const path = v.getDotPath(issue) ?? "";
@@ -198,6 +217,7 @@ export function parseConfigText(text: string, file: string): ConfigFile {
 
 function describeIssue(issue: v.BaseIssue<unknown>): string {
   if (issue.expected === "never") return "is not a known setting";
+  if (issue.type === "regex" || issue.type === "check") return `expected ${issue.message}, got ${issue.received}`;
   return `expected ${issue.expected ?? "a valid value"}, got ${issue.received}`;
 }
 
@@ -223,14 +243,19 @@ function lineOfKey(text: string, dottedPath: string): number | undefined {
     const source = lines[index]!.trim();
     const header = /^\[+\s*([^\]]+?)\s*\]+/.exec(source);
     if (header) {
-      table = header[1]!.split(".").map((part) => part.trim());
+      table = header[1]!.split(".").map(unquoteKey);
+      if (table.join(".") === parts.join(".")) return index + 1;
       continue;
     }
     const assignment = /^([A-Za-z0-9_. "'-]+?)\s*=/.exec(source);
     if (!assignment) continue;
-    const keyPath = [...table, ...assignment[1]!.split(".").map((part) => part.trim())];
+    const keyPath = [...table, ...assignment[1]!.split(".").map(unquoteKey)];
     if (keyPath.join(".") === parts.join(".")) return index + 1;
     if (keyPath.join(".").startsWith(parts.join(".") + ".")) return index + 1;
   }
   return undefined;
+}
+
+function unquoteKey(part: string): string {
+  return part.trim().replace(/^(["'])(.*)\1$/, "$2");
 }

@@ -105,6 +105,13 @@ export async function sendRegistryRequest(
 }
 
 /**
+ * A connection that broke only after this long was hanging, not blipping:
+ * servers and proxies close idle connections after a few seconds (Bun.serve
+ * after 10), and retrying would multiply the hang, so it is not repeated.
+ */
+const SLOW_FAILURE_MS = 5_000;
+
+/**
  * Repeats a request on 429, retryable 5xx statuses and transient network
  * errors, waiting with exponential backoff or as `Retry-After` says. The
  * last failure is returned (a response) or thrown (an error naming the
@@ -119,11 +126,13 @@ async function sendWithRetries(
   const ids = { registry, repository: request.repository };
   for (let attempt = 1; ; attempt++) {
     let response: Response;
+    const started = performance.now();
     try {
       response = await sendAuthenticated(context, registry, request);
     } catch (error) {
       if (!isTransientNetworkError(error)) throw error;
-      if (attempt > retry.retries)
+      const isSlow = performance.now() - started >= SLOW_FAILURE_MS;
+      if (attempt > retry.retries || isSlow)
         throw withAttempts(error as OcxError, request.repository, attempt);
       const wait = retryDelay(retry, attempt);
       log(reporter, "warn", `${(error as Error).message}; retrying in ${Math.round(wait)} ms (attempt ${attempt + 1} of ${retry.retries + 1})`, ids);

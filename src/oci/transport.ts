@@ -30,7 +30,10 @@ export interface RegistryTlsOptions {
   caSources?: string[];
 }
 
-/** Errors worth repeating: resets, timeouts, stalls. Refusals and TLS failures are not. */
+/**
+ * Errors worth repeating: resets, stalls mid-body and a token realm's 5xx.
+ * Refusals, header timeouts and TLS failures are not.
+ */
 const transientErrors = new WeakSet<object>();
 
 /** Reports whether a network error from this module may pass on a retry. */
@@ -225,13 +228,13 @@ function toNetworkError(
   context: { isTimeout: boolean; timeoutMs: number; caSources?: string[] },
 ): Error {
   const hostPort = hostPortOf(url);
+  // Not transient: a host that let a request hang for the whole timeout
+  // would make each retry hang as long, so ocx reports it at once.
   if (context.isTimeout)
-    return transient(
-      unreachableError(
-        hostPort,
-        `no response within ${context.timeoutMs} ms`,
-        error,
-      ),
+    return unreachableError(
+      hostPort,
+      `no response within ${context.timeoutMs} ms`,
+      error,
     );
 
   const code = (error as { code?: unknown })?.code;

@@ -15,10 +15,14 @@ import { log, type Reporter } from "../report/reporter.ts";
 import { StoreLayout } from "../store/layout.ts";
 import { LocalIndex } from "../store/local-index.ts";
 import { ObjectStore } from "../store/object-store.ts";
+import { RefStore } from "../store/refs.ts";
+import { StoreUsers } from "../store/store-users.ts";
+import { sweepTemporaries } from "../store/sweep.ts";
 import { ArtifactStore } from "./artifact-store.ts";
 import { buildGraph, type PackageGraph } from "./build-graph.ts";
 import { composeGraphEnv } from "./compose-graph-env.ts";
 import { PackageResolver } from "./package-resolver.ts";
+import { graphDigests, recordGraph } from "./record-graph.ts";
 
 export interface SessionOptions {
   env: Record<string, string | undefined>;
@@ -30,6 +34,8 @@ export interface SessionOptions {
   isRefreshing?: boolean;
   platform?: Platform;
   fetch?: typeof fetch;
+  /** The project file to use instead of searching up from `cwd`; `null` means none. */
+  projectFile?: string | null;
 }
 
 /** Everything one command needs: config, store, registry client, plugins, resolver. */
@@ -42,6 +48,9 @@ export interface Session {
   client: RegistryClient;
   resolver: PackageResolver;
   plugins: PluginHost;
+  refs: RefStore;
+  /** The shared/exclusive lock over the home that keeps `ocx clean` safe. */
+  users: StoreUsers;
   isOffline: boolean;
   reporter: Reporter;
   /** Plans the graph of the roots: nothing is installed yet. */
@@ -63,7 +72,13 @@ const DEFAULT_PLUGIN_TIMEOUT_MS = 10_000;
 
 export async function openSession(options: SessionOptions): Promise<Session> {
   const home = resolveHome(options.env);
-  const config = await loadConfig({ home, cwd: options.cwd, env: options.env, trust: new TrustStore(home) });
+  const config = await loadConfig({
+    home,
+    cwd: options.cwd,
+    env: options.env,
+    trust: new TrustStore(home),
+    ...(options.projectFile === undefined ? {} : { projectFile: options.projectFile }),
+  });
   if (config.untrustedProject !== undefined) {
     log(options.reporter, "warn", `ignoring untrusted project file "${config.untrustedProject}": run \`ocx trust\` to use it`);
   }
@@ -121,6 +136,24 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     candidates: (reference) => host.referenceCandidates(reference),
     ...(config.maxPackageBytes === undefined ? {} : { maxPackageBytes: config.maxPackageBytes }),
   });
+  const refs = new RefStore(layout);
+  const users = new StoreUsers(layout);
+  const plan = async (roots: Reference[], planOptions: { refresh?: boolean } = {}) => {
+    // Registered before reading the store, so a concurrent `ocx clean` waits.
+    await users.enterShared();
+    // Commands that sync also tidy what killed processes left behind.
+    if (planOptions.refresh) await sweepTemporaries(layout).catch(() => []);
+    return buildGraph(roots, { resolver, plugins: host, reporter, ...planOptions });
+  };
+  const install = async (graph: PackageGraph) => {
+    try {
+      const results = await installInParallel(graph, resolver, network.parallelDownloads);
+      await recordGraph(graph, { resolver, refs, reporter });
+      return results;
+    } finally {
+      await users.pin(graphDigests(graph));
+    }
+  };
   return {
     home,
     config,
@@ -130,26 +163,33 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     client,
     resolver,
     plugins: host,
+    refs,
+    users,
     isOffline,
     reporter,
-    plan: (roots, planOptions = {}) => buildGraph(roots, { resolver, plugins: host, reporter, ...planOptions }),
-    install: async (graph) => {
-      // Objects are content-addressed and independent, so the order of
-      // installs does not matter; the client bounds the blob downloads.
-      // Two tags naming one digest wait for each other, so it downloads once.
-      const byDigest = new Map<string, Promise<unknown>>();
-      const results = await mapBounded(graph.order, network.parallelDownloads, (id) => {
-        const planned = graph.nodes.get(id)!.package;
-        const previous = byDigest.get(planned.digest) ?? Promise.resolve();
-        const current = previous.catch(() => {}).then(() => resolver.install(planned));
-        byDigest.set(planned.digest, current);
-        return current;
-      });
-      return new Map(graph.order.map((id, position) => [id, results[position]!]));
-    },
+    plan,
+    install,
     useCredentials: (registry, credentials) => void overrides.set(registry, credentials),
     compose: async (graph, base) => host.transformEnv(composeGraphEnv(graph, base)),
   };
+}
+
+/**
+ * Installs the planned packages, `limit` at once. Objects are
+ * content-addressed and independent, so the order of installs does not
+ * matter; the client bounds the blob downloads. Two tags naming one digest
+ * wait for each other, so it downloads once.
+ */
+async function installInParallel(graph: PackageGraph, resolver: PackageResolver, limit: number) {
+  const byDigest = new Map<string, Promise<unknown>>();
+  const results = await mapBounded(graph.order, limit, (id) => {
+    const planned = graph.nodes.get(id)!.package;
+    const previous = byDigest.get(planned.digest) ?? Promise.resolve();
+    const current = previous.catch(() => {}).then(() => resolver.install(planned));
+    byDigest.set(planned.digest, current);
+    return current;
+  });
+  return new Map(graph.order.map((id, position) => [id, results[position]!]));
 }
 
 function isTruthy(value: string | undefined): boolean {

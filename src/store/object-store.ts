@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ExitCode, OcxError } from "../error/index.ts";
@@ -10,6 +10,11 @@ import { parseMetadata, type PackageMetadata } from "../package/metadata.ts";
 import { log, type Reporter } from "../report/reporter.ts";
 import { isErrnoCode, STORE_CORRUPT, STORE_NOT_A_PACKAGE, storeIoError } from "./errors.ts";
 import type { StoreLayout } from "./layout.ts";
+import { acquireLock } from "./lock.ts";
+import { sweepTemporaries } from "./sweep.ts";
+
+/** Written at install: the digest of content/, which `ocx verify` recomputes. */
+export const CONTENT_DIGEST_FILE = "content.sha256";
 
 export interface InstalledObject {
   digest: string;
@@ -18,8 +23,17 @@ export interface InstalledObject {
   metadata: PackageMetadata;
 }
 
+/**
+ * Where blobs come from: a registry, or an OCI image layout (a bundle). A
+ * reader with `downloadBlob` (the registry client) gets its layers
+ * downloaded to files first, so a broken body is fetched again before
+ * extraction; a local layout is extracted straight from its stream.
+ */
+export type BlobReader = Pick<RegistryClient, "fetchBlob" | "fetchBlobBytes"> &
+  Partial<Pick<RegistryClient, "downloadBlob">>;
+
 export interface InstallObjectOptions {
-  client: RegistryClient;
+  client: BlobReader;
   registry: string;
   repository: string;
   /** Used in messages and as the metadata error source. */
@@ -76,8 +90,22 @@ export class ObjectStore {
       return { ...(await this.read(options.digest, options.identifier)), isNew: false };
     }
     checkIsPackage(options.manifest, options.identifier);
-    await this.removeStaleTemporaries();
+    // One process downloads; the others wait here and then find the object.
+    const lock = await acquireLock(this.layout.objectLock(options.digest), {
+      onWait: (owner) => log(options.reporter, "info", `waiting for process ${owner} to finish installing ${options.identifier}`),
+    });
+    try {
+      if (this.has(options.digest)) {
+        return { ...(await this.read(options.digest, options.identifier)), isNew: false };
+      }
+      await sweepTemporaries(this.layout);
+      return await this.installLocked(options);
+    } finally {
+      await lock.release();
+    }
+  }
 
+  private async installLocked(options: InstallObjectOptions): Promise<InstalledObject & { isNew: boolean }> {
     const temporary = await this.makeTemporary("install");
     try {
       const metadata = await this.fill(temporary, options);
@@ -121,23 +149,29 @@ export class ObjectStore {
     // files beside the object, then extract in manifest order, since a
     // later layer may overwrite an earlier one's files.
     const blobPaths = manifest.layers.map((_layer, index) => join(temporary, `layer-${index}.blob`));
-    const started = performance.now();
-    const size = manifest.layers.reduce((sum, layer) => sum + layer.size, 0);
-    options.reporter.emit({ kind: "package-start", package: options.identifier, size });
-    await mapBounded([...manifest.layers.keys()], manifest.layers.length || 1, (index) =>
-      client.downloadBlob(registry, repository, manifest.layers[index]!, {
-        path: blobPaths[index]!,
-        package: options.identifier,
-      }),
-    );
-    options.reporter.emit({ kind: "package-end", package: options.identifier, size, ms: performance.now() - started });
+    const { downloadBlob } = client;
+    if (downloadBlob) {
+      const started = performance.now();
+      const size = manifest.layers.reduce((sum, layer) => sum + layer.size, 0);
+      options.reporter.emit({ kind: "package-start", package: options.identifier, size });
+      await mapBounded([...manifest.layers.keys()], manifest.layers.length || 1, (index) =>
+        downloadBlob.call(client, registry, repository, manifest.layers[index]!, {
+          path: blobPaths[index]!,
+          package: options.identifier,
+        }),
+      );
+      options.reporter.emit({ kind: "package-end", package: options.identifier, size, ms: performance.now() - started });
+    }
 
     // Loaded on demand: zlib and tar-stream cost start-up time that env and exec never need.
     const { extractLayer } = await import("../package/extract.ts");
     let remaining = options.maxPackageBytes;
     for (const [index, layer] of manifest.layers.entries()) {
       log(options.reporter, "debug", `extracting layer ${layer.digest}`, { reference: options.identifier });
-      const result = await extractLayer(Bun.file(blobPaths[index]!).stream(), {
+      const stream = downloadBlob
+        ? Bun.file(blobPaths[index]!).stream()
+        : await client.fetchBlob(registry, repository, layer);
+      const result = await extractLayer(stream, {
         mediaType: layer.mediaType,
         targetDir: contentDir,
         stripComponents: metadata.strip_components,
@@ -146,6 +180,8 @@ export class ObjectStore {
       await rm(blobPaths[index]!, { force: true });
       if (remaining !== undefined) remaining -= result.bytes;
     }
+    const { contentDigest } = await import("./content-digest.ts");
+    await writeFile(join(temporary, CONTENT_DIGEST_FILE), `${await contentDigest(contentDir)}\n`);
     return metadata;
   }
 
@@ -156,21 +192,6 @@ export class ObjectStore {
       return await mkdtemp(join(root, `${kind}-${process.pid}-`));
     } catch (error) {
       throw storeIoError("creating a temporary folder in", root, error);
-    }
-  }
-
-  /** Removes temporary folders left by processes that no longer run (killed mid-install). */
-  private async removeStaleTemporaries(): Promise<void> {
-    let names: string[];
-    try {
-      names = await readdir(this.layout.tempRoot());
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const pid = Number(/^[a-z]+-(\d+)-/.exec(name)?.[1]);
-      if (!Number.isInteger(pid) || pid === process.pid || isProcessAlive(pid)) continue;
-      await rm(join(this.layout.tempRoot(), name), { recursive: true, force: true });
     }
   }
 }
@@ -216,7 +237,6 @@ async function commitFolder(temporary: string, destination: string): Promise<boo
     return false;
   }
 }
-
 /** True when `dir` holds exactly these files with these contents. */
 async function hasFiles(dir: string, files: Record<string, string | Uint8Array>): Promise<boolean> {
   for (const [name, data] of Object.entries(files)) {
@@ -244,13 +264,4 @@ async function replaceFolder(destination: string, scratch: string, files: Record
   await rename(destination, join(scratch, "old"));
   await rename(fresh, destination);
   await rm(scratch, { recursive: true, force: true });
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return isErrnoCode(error, "EPERM");
-  }
 }

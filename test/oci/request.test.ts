@@ -298,3 +298,18 @@ describe("RegistryClient mirrors", () => {
     expect(mirror.requests).toHaveLength(0);
   });
 });
+
+describe("RegistryClient header timeouts", () => {
+  test("does not repeat a request that got no answer", async () => {
+    const { promise: never } = Promise.withResolvers<Response>();
+    const server = startFaultRegistry(() => never);
+    servers.push(server);
+    const { client, waits } = fastClient({ timeoutMs: 100 });
+
+    const failure = client.getManifest(parseReference(`${server.host}/team/tool:1.0`));
+
+    await expect(failure).rejects.toThrow("no response within 100 ms");
+    expect(waits).toEqual([]);
+    expect(server.requests).toHaveLength(1);
+  });
+});
