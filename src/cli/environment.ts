@@ -3,11 +3,13 @@ import { log, type Reporter } from "../report/reporter.ts";
 import type { Reference } from "../oci/reference.ts";
 import { parseReference } from "../oci/reference.ts";
 import type { PackageGraph } from "../resolve/build-graph.ts";
+import type { Session } from "../resolve/session.ts";
 import type { CommandContext } from "./context.ts";
 
 export interface ComposedEnvironment {
   graph: PackageGraph;
   result: ComposeResult;
+  session: Session;
 }
 
 /**
@@ -25,7 +27,7 @@ export async function composeFor(
   const result = await session.compose(graph, base);
   await session.install(graph);
   reportConflicts(ctx.reporter, result);
-  return { graph, result };
+  return { graph, result, session };
 }
 
 function reportConflicts(reporter: Reporter, result: ComposeResult): void {

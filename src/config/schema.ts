@@ -1,10 +1,21 @@
 import * as v from "valibot";
+import { findGlobProblem } from "../patch/glob.ts";
 
 const PatchesSchema = v.strictObject({
   registry: v.pipe(v.string(), v.minLength(1)),
   path: v.optional(v.pipe(v.string(), v.minLength(1))),
   required: v.optional(v.boolean()),
+  /** System tier only: lower tiers, OCX_NO_PATCHES and `no-patches` cannot opt out. */
+  enforced: v.optional(v.boolean()),
 });
+
+const GlobListSchema = v.array(
+  v.pipe(
+    v.string(),
+    v.minLength(1),
+    v.check((pattern) => findGlobProblem(pattern) === undefined, (issue) => `invalid pattern ${issue.received}: ${findGlobProblem(String(issue.input))}`),
+  ),
+);
 
 const RegistriesSchema = v.strictObject({
   /** Registries (host:port) reached over plain HTTP in addition to loopback hosts. */
@@ -34,6 +45,10 @@ export const ConfigFileSchema = v.strictObject({
   limits: v.optional(LimitsSchema),
   offline: v.optional(v.boolean()),
   plugins: v.optional(PluginsSchema),
+  /** Globs over base identifiers (`registry/repository:tag`) that skip non-enforced patches. */
+  "no-patches": v.optional(GlobListSchema),
+  /** A snapshot written by `ocx patch freeze`; patches then resolve to its digests only. */
+  "patch-snapshot": v.optional(v.pipe(v.string(), v.minLength(1))),
   /** Registry (host[:port]) to mirrors (host[:port][/path]) tried in order before it. */
   mirrors: v.optional(v.record(v.string(), v.array(v.pipe(v.string(), v.minLength(1))))),
   /** Settings tables for plugins, `[plugin.NAME]`, validated by each plugin. */

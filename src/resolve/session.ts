@@ -6,7 +6,7 @@ import { parseReference, type Reference } from "../oci/reference.ts";
 import type { Platform } from "../oci/types.ts";
 import type { PluginContext } from "../plugin/api.ts";
 import { loadPlugins } from "../plugin/load-plugins.ts";
-import { PluginHost } from "../plugin/plugin-host.ts";
+import { PluginHost, type LoadedPlugin } from "../plugin/plugin-host.ts";
 import { log, type Reporter } from "../report/reporter.ts";
 import { StoreLayout } from "../store/layout.ts";
 import { LocalIndex } from "../store/local-index.ts";
@@ -26,6 +26,8 @@ export interface SessionOptions {
   isRefreshing?: boolean;
   platform?: Platform;
   fetch?: typeof fetch;
+  /** Plugins added after the loaded ones, e.g. the descriptor `ocx patch test` tries. */
+  extraPlugins?: LoadedPlugin[];
 }
 
 /** Everything one command needs: config, store, registry client, plugins, resolver. */
@@ -38,6 +40,8 @@ export interface Session {
   client: RegistryClient;
   resolver: PackageResolver;
   plugins: PluginHost;
+  /** Single-layer artifacts (patch descriptors) through the local index. */
+  artifacts: ArtifactStore;
   isOffline: boolean;
   reporter: Reporter;
   /** Plans the graph of the roots: nothing is installed yet. */
@@ -73,7 +77,12 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   });
   const artifacts = new ArtifactStore({ client, index, objects, layout, isOffline, reporter });
   const context: PluginContext = {
-    config: Object.freeze({ ...config.merged, patches: config.patches }),
+    config: Object.freeze({
+      ...config.merged,
+      patches: config.patches,
+      "no-patches": config.noPatches,
+      "patch-snapshot": config.patchSnapshot,
+    }),
     isOffline,
     isRefreshing: options.isRefreshing === true,
     log: {
@@ -83,7 +92,10 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     },
     readArtifact: (reference, readOptions) => artifacts.read(parseReference(reference), readOptions),
   };
-  const loaded = await loadPlugins({ home, paths: config.pluginPaths, allow: config.pluginAllow });
+  const loaded = [
+    ...(await loadPlugins({ home, paths: config.pluginPaths, allow: config.pluginAllow })),
+    ...(options.extraPlugins ?? []),
+  ];
   plugins = new PluginHost(loaded, { context, timeoutMs: config.pluginTimeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS });
   const host = plugins;
 
@@ -107,6 +119,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     client,
     resolver,
     plugins: host,
+    artifacts,
     isOffline,
     reporter,
     plan: (roots, planOptions = {}) => buildGraph(roots, { resolver, plugins: host, reporter, ...planOptions }),
