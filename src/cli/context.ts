@@ -1,5 +1,5 @@
 import type { LogLevel, Reporter } from "../report/reporter.ts";
-import type { Session } from "../resolve/session.ts";
+import type { Session, SessionOptions } from "../resolve/session.ts";
 import { StderrReporter } from "./stderr-reporter.ts";
 
 /** Flags every command accepts. */
@@ -18,7 +18,7 @@ export interface CommandContext {
   isJson: boolean;
   stdout(text: string): void;
   /** `isRefreshing` for commands that sync with registries (install, index update). */
-  openSession(options?: { isRefreshing?: boolean }): Promise<Session>;
+  openSession(options?: Pick<SessionOptions, "isRefreshing" | "extraPlugins">): Promise<Session>;
 }
 
 export function createContext(flags: GlobalFlags, argv: string[]): CommandContext {

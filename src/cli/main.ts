@@ -1,23 +1,29 @@
 import { cac } from "cac";
 import { ExitCode, OcxError, isOcxError } from "../error/index.ts";
 import { createContext, type CommandRunner, type GlobalFlags } from "./context.ts";
+import { registerConfigShow } from "./commands/config-show.ts";
 import { registerDeps } from "./commands/deps.ts";
+import { registerDoctor } from "./commands/doctor.ts";
 import { registerEnv } from "./commands/env.ts";
 import { registerExec } from "./commands/exec.ts";
 import { registerIndexUpdate } from "./commands/index-update.ts";
 import { registerInstall } from "./commands/install.ts";
 import { registerPackagePush } from "./commands/package-push.ts";
 import { registerPatchPublish } from "./commands/patch-publish.ts";
+import { registerPatchSync } from "./commands/patch-sync.ts";
+import { registerPatchTest } from "./commands/patch-test.ts";
 import { registerPlugin } from "./commands/plugin.ts";
+import { registerWhy } from "./commands/why.ts";
 import { CLI_USAGE } from "./errors.ts";
 import { VERSION } from "./version.ts";
 
 
 /** Two-word commands (`index update`) are matched as one cac command name. */
 const GROUPS: Record<string, string[]> = {
+  config: ["show"],
   index: ["update"],
   package: ["push"],
-  patch: ["publish"],
+  patch: ["publish", "test", "sync", "freeze"],
   plugin: ["list", "new"],
 };
 
@@ -56,7 +62,12 @@ export async function main(argv: string[]): Promise<number> {
   registerIndexUpdate(cli, run);
   registerPackagePush(cli, run);
   registerPatchPublish(cli, run);
+  registerPatchTest(cli, run);
+  registerPatchSync(cli, run);
   registerPlugin(cli, run);
+  registerWhy(cli, run);
+  registerConfigShow(cli, run);
+  registerDoctor(cli, run);
   cli.help();
   cli.version(VERSION, "-V, --version");
 
