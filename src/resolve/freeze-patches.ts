@@ -1,5 +1,5 @@
 import { MediaType } from "../oci/media-types.ts";
-import { formatReference, parseReference, type Reference } from "../oci/reference.ts";
+import { parseReference, type Reference } from "../oci/reference.ts";
 import { parsePatchDescriptor, type PatchDescriptor } from "../patch/descriptor.ts";
 import { PATCH_TAG, globalPatchRepository } from "../patch/patch-repository.ts";
 import type { PatchSnapshot } from "../patch/snapshot.ts";
@@ -23,7 +23,7 @@ export async function knownPatchRepositories(session: Session): Promise<Referenc
     const place = globalPatchRepository(source);
     add(place.registry, place.repository);
   }
-  return [...found.values()].sort((a, b) => formatReference(a).localeCompare(formatReference(b)));
+  return [...found.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, reference]) => reference);
 }
 
 /**
@@ -67,7 +67,8 @@ function decode(bytes: Uint8Array, name: string): PatchDescriptor {
 }
 
 function sorted<T>(record: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+  // Code-point order, so the file is the same on every locale.
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function freezeFailed(name: string, reason: string): OcxError {
