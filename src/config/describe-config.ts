@@ -22,7 +22,7 @@ export interface ConfigDescription {
 // Lists that every tier adds to; any other key is replaced by a lower tier.
 const ADDITIVE = new Set(["registries.insecure", "registries.tls", "plugins.paths", "no-patches"]);
 
-/** Every setting of every tier with its tier and file, the merge outcome marked. */
+/** Lists every setting of every tier with its tier and file, and marks the merge outcome. */
 export function describeConfig(config: Config, env: Record<string, string | undefined>): ConfigDescription {
   const values: ConfigValue[] = [];
   for (const tier of config.tiers) {

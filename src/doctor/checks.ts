@@ -19,6 +19,8 @@ export interface PatchSourceCheck {
   packages: { synced: number; none: number };
 }
 
+const GLOBAL_STATES = { present: "synced", absent: "none", "never-synced": "never-synced" } as const;
+
 /** Registries the config or the local index name, each asked for `/v2/` once. */
 export async function checkRegistries(session: Session): Promise<RegistryCheck[]> {
   const registries = new Set<string>();
@@ -37,7 +39,7 @@ export async function checkRegistries(session: Session): Promise<RegistryCheck[]
       checks.push({ registry, status: "reachable", detail: `HTTP ${response.status}` });
     } catch (error) {
       if (!isOcxError(error)) throw error;
-      // Any answer, a refused login included, shows the registry is there.
+      // Any HTTP response, a rejected login included, shows the registry is up.
       const isDown = error.code === OCI_UNREACHABLE;
       checks.push({ registry, status: isDown ? "unreachable" : "reachable", detail: error.message });
     }
@@ -45,7 +47,7 @@ export async function checkRegistries(session: Session): Promise<RegistryCheck[]
   return checks;
 }
 
-/** The patch index state of every configured source, from the local index only. */
+/** Reads the patch index state of every configured source from the local index only. */
 export async function checkPatchSources(session: Session): Promise<PatchSourceCheck[]> {
   const known = (await session.index.knownTags()).filter((entry) => entry.tag === PATCH_TAG);
   const checks: PatchSourceCheck[] = [];
@@ -64,7 +66,7 @@ export async function checkPatchSources(session: Session): Promise<PatchSourceCh
       registry: source.registry,
       required: source.required,
       enforced: source.enforced,
-      global: state.state === "present" ? "synced" : state.state === "absent" ? "none" : "never-synced",
+      global: GLOBAL_STATES[state.state],
       packages,
     });
   }

@@ -66,7 +66,7 @@ async function readDescriptorFile(file: string): Promise<PatchDescriptor> {
   return parsePatchDescriptor(data, { source: file });
 }
 
-/** A patch source that answers with the tested descriptor, as the patch registry would. */
+/** A patch source that returns the tested descriptor's companions, as the patch registry would. */
 function testPlugin(descriptor: PatchDescriptor, file: string): OcxPlugin {
   return {
     name: "patch-test",
