@@ -14,6 +14,7 @@ import { registerPatchSync } from "./commands/patch-sync.ts";
 import { registerPatchTest } from "./commands/patch-test.ts";
 import { registerPlugin } from "./commands/plugin.ts";
 import { registerWhy } from "./commands/why.ts";
+import { registerTrust } from "./commands/trust.ts";
 import { CLI_USAGE } from "./errors.ts";
 import { VERSION } from "./version.ts";
 
@@ -68,6 +69,7 @@ export async function main(argv: string[]): Promise<number> {
   registerWhy(cli, run);
   registerConfigShow(cli, run);
   registerDoctor(cli, run);
+  registerTrust(cli, run);
   cli.help();
   cli.version(VERSION, "-V, --version");
 

@@ -15,6 +15,8 @@ export interface ConfigDescription {
   tiers: { name: TierName; file: string }[];
   /** OCX_SYSTEM_CONFIG, when ignored because the host has a managed system config. */
   ignoredSystemOverride?: string;
+  /** A project file that was found but skipped because it is not trusted. */
+  untrustedProject?: string;
   patches: { registry: string; path?: string; required: boolean; enforced: boolean; tier: TierName; file: string }[];
   values: ConfigValue[];
 }
@@ -41,6 +43,7 @@ export function describeConfig(config: Config, env: Record<string, string | unde
   return {
     tiers: config.tiers.map((tier) => ({ name: tier.name, file: tier.file })),
     ...(config.ignoredSystemOverride === undefined ? {} : { ignoredSystemOverride: config.ignoredSystemOverride }),
+    ...(config.untrustedProject === undefined ? {} : { untrustedProject: config.untrustedProject }),
     patches: config.patches.map((source) => ({
       registry: source.registry,
       ...(source.path === undefined ? {} : { path: source.path }),

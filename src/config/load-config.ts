@@ -5,6 +5,7 @@ import * as v from "valibot";
 import { parse, TomlError } from "smol-toml";
 import { findGlobProblem } from "../patch/glob.ts";
 import { configInvalid } from "./errors.ts";
+import type { TrustStore } from "./trust.ts";
 import { ConfigFileSchema, type ConfigFile, type PatchesConfig } from "./schema.ts";
 
 export type TierName = "system" | "user" | "project";
@@ -44,6 +45,8 @@ export interface Config {
   patchSnapshot: { file: string; tier: TierName } | undefined;
   /** OCX_SYSTEM_CONFIG when it was ignored because the host has a system config. */
   ignoredSystemOverride?: string;
+  /** A project file that was found but skipped because it is not trusted. */
+  untrustedProject?: string | undefined;
 }
 
 /** Comma-separated `no-patches` globs that `ocx exec` passes to its child. */
@@ -58,6 +61,8 @@ export interface LoadConfigOptions {
   env: Record<string, string | undefined>;
   /** The managed host's system config; tests replace it. */
   defaultSystemConfig?: string;
+  /** When given, a project file is used only if trusted in its current content. */
+  trust?: TrustStore;
 }
 
 /**
@@ -72,13 +77,32 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
     { name: "project", file: findProjectFile(options.cwd) },
   ];
   const tiers: ConfigTier[] = [];
+  let untrustedProject: string | undefined;
   for (const candidate of candidates) {
     if (candidate.file === undefined) continue;
+    if (candidate.name === "project" && options.trust !== undefined && !(await isTrusted(options.trust, candidate.file))) {
+      untrustedProject = candidate.file;
+      continue;
+    }
     const config = await readTier(candidate.file);
     if (config !== undefined) tiers.push({ name: candidate.name, file: candidate.file, config });
   }
   const merged = mergeTiers(tiers, { noPatchesEnv: options.env[NO_PATCHES_ENV] });
-  return system.ignored === undefined ? merged : { ...merged, ignoredSystemOverride: system.ignored };
+  return {
+    ...merged,
+    untrustedProject,
+    ...(system.ignored === undefined ? {} : { ignoredSystemOverride: system.ignored }),
+  };
+}
+
+async function isTrusted(trust: TrustStore, file: string): Promise<boolean> {
+  let content: Uint8Array;
+  try {
+    content = await readFile(file);
+  } catch {
+    return true;
+  }
+  return trust.isTrusted(file, content);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { loadConfig, type Config } from "../config/load-config.ts";
 import { resolveHome } from "../config/home.ts";
+import { TrustStore } from "../config/trust.ts";
 import type { ComposeResult } from "../env/types.ts";
 import { currentPlatform, RegistryClient } from "../oci/registry-client.ts";
 import { parseReference, type Reference } from "../oci/reference.ts";
@@ -57,7 +58,10 @@ const DEFAULT_PLUGIN_TIMEOUT_MS = 10_000;
 
 export async function openSession(options: SessionOptions): Promise<Session> {
   const home = resolveHome(options.env);
-  const config = await loadConfig({ home, cwd: options.cwd, env: options.env });
+  const config = await loadConfig({ home, cwd: options.cwd, env: options.env, trust: new TrustStore(home) });
+  if (config.untrustedProject !== undefined) {
+    log(options.reporter, "warn", `ignoring untrusted project file "${config.untrustedProject}": run \`ocx trust\` to use it`);
+  }
   const isOffline = options.isOffline || isTruthy(options.env.OCX_OFFLINE) || config.offline;
   const { reporter } = options;
   const layout = new StoreLayout(home);

@@ -94,11 +94,11 @@ export class ObjectStore {
   /** Stores a small JSON artifact (a patch descriptor) as an object with the given files. */
   async storeArtifact(digest: string, files: Record<string, string | Uint8Array>): Promise<string> {
     const objectDir = this.layout.objectDir(digest);
-    if (existsSync(objectDir)) return objectDir;
+    if (await hasFiles(objectDir, files)) return objectDir;
     const temporary = await this.makeTemporary("artifact");
     try {
       for (const [name, data] of Object.entries(files)) await writeFile(join(temporary, name), data);
-      await commitFolder(temporary, objectDir);
+      if (!(await commitFolder(temporary, objectDir))) await replaceFolder(objectDir, await this.makeTemporary("artifact"), files);
       return objectDir;
     } catch (error) {
       await rm(temporary, { recursive: true, force: true });
@@ -199,6 +199,35 @@ async function commitFolder(temporary: string, destination: string): Promise<boo
     await rm(temporary, { recursive: true, force: true });
     return false;
   }
+}
+
+/** True when `dir` holds exactly these files with these contents. */
+async function hasFiles(dir: string, files: Record<string, string | Uint8Array>): Promise<boolean> {
+  for (const [name, data] of Object.entries(files)) {
+    let stored: Uint8Array;
+    try {
+      stored = await readFile(join(dir, name));
+    } catch {
+      return false;
+    }
+    const expected = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    if (Buffer.compare(stored, expected) !== 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Replaces a damaged artifact folder: the old one is moved aside first, so
+ * readers see the old or the new folder, or briefly none (read as never
+ * synced), never a mix.
+ */
+async function replaceFolder(destination: string, scratch: string, files: Record<string, string | Uint8Array>): Promise<void> {
+  const fresh = join(scratch, "fresh");
+  await mkdir(fresh);
+  for (const [name, data] of Object.entries(files)) await writeFile(join(fresh, name), data);
+  await rename(destination, join(scratch, "old"));
+  await rename(fresh, destination);
+  await rm(scratch, { recursive: true, force: true });
 }
 
 function isProcessAlive(pid: number): boolean {

@@ -44,12 +44,46 @@ describe("invalid config tiers", () => {
     await sandbox.cleanup();
   });
 
-  test("an invalid project ocx.toml is reported too", async () => {
+  test("an invalid trusted project ocx.toml is reported too", async () => {
     const sandbox = await Sandbox.create();
     await writeFile(join(sandbox.cwd, "ocx.toml"), "[patches]\nrequired = 1\n");
+    await sandbox.ok(["trust"]);
     const result = await sandbox.run(["deps", `${reg}/team/hello:1.0`]);
     expect(result.stderr).toContain(join(sandbox.cwd, "ocx.toml"));
     expect(result.exitCode).toBe(65);
+    await sandbox.cleanup();
+  });
+});
+
+describe("project file trust", () => {
+  // A planted ocx.toml in a parent folder could add patch registries or plugins.
+  const planted = () => `[registries]\ninsecure = ["evil.example:80"]\n[mirrors]\n"${reg}" = ["127.0.0.1:9"]\n`;
+
+  test("an untrusted project file is ignored with a warning", async () => {
+    const sandbox = await Sandbox.create();
+    await writeFile(join(sandbox.root, "ocx.toml"), planted());
+    const result = await sandbox.run(["exec", `${reg}/team/hello:1.0`, "--", "hello"]);
+    expect(result.stdout).toBe("hello\n");
+    expect(result.stderr).toContain(`ignoring untrusted project file "${join(sandbox.root, "ocx.toml")}"`);
+    expect(result.stderr).not.toContain("127.0.0.1:9");
+    expect(result.exitCode).toBe(0);
+    await sandbox.cleanup();
+  });
+
+  test("trust applies until the file changes", async () => {
+    const sandbox = await Sandbox.create();
+    const file = join(sandbox.cwd, "ocx.toml");
+    await writeFile(file, '[plugin.patch-file]\npaths = []\n');
+    expect(await sandbox.ok(["trust"])).toBe(`trusted ${file}\n`);
+    const trusted = await sandbox.run(["install", `${reg}/team/hello:1.0`]);
+    expect(trusted.stderr).not.toContain("untrusted");
+
+    await writeFile(file, planted());
+    const changed = await sandbox.run(["install", `${reg}/team/hello:1.0`]);
+    expect(changed.stderr).toContain("ignoring untrusted project file");
+    expect(changed.exitCode).toBe(0);
+
+    expect(await sandbox.ok(["untrust"])).toBe(`untrusted ${file}\n`);
     await sandbox.cleanup();
   });
 });

@@ -1,7 +1,12 @@
+import { setDefaultTimeout } from "bun:test";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+
+// End-to-end tests start registries and spawn the binary; on a loaded
+// two-core machine some take longer than Bun's default of 5 seconds.
+setDefaultTimeout(60_000);
 
 export const ROOT = resolve(import.meta.dir, "../..");
 export const OCX_BINARY = join(ROOT, "dist", "ocx");

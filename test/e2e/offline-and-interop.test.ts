@@ -65,11 +65,14 @@ describe("offline", () => {
   test("a stopped registry does not matter once synced", async () => {
     const own = await startRegistry();
     const sandbox = await Sandbox.create();
+    // Patches live on the same registry, so a stray request would show as an error or warning.
+    await sandbox.writeUserConfig(`[patches]\nregistry = "${own.host}/ocx-patches"\n`);
     const reference = `${own.host}/team/tool:1`;
     await publisher.publish(reference, toolPackage("tool", "local"));
     await sandbox.ok(["install", reference]);
     await own.stop();
     const result = await sandbox.run(["exec", reference, "--", "tool"]);
+    expect(result.stderr).toBe("");
     expect(result.stdout).toBe("local\n");
     expect(result.exitCode).toBe(0);
     await sandbox.cleanup();

@@ -50,6 +50,7 @@ describe("enforced system patches", () => {
     await writeFile(sandbox.systemConfig, `[patches]\nregistry = "${reg}/ocx-patches"\nenforced = true\n`);
     await sandbox.writeUserConfig(`no-patches = ["*"]\n[patches]\nregistry = "${reg}/ocx-patches"\nrequired = false\n`);
     await writeFile(join(sandbox.cwd, "ocx.toml"), 'no-patches = ["*"]\n');
+    await sandbox.ok(["trust"]);
     expect(await certFile(sandbox, { env: { OCX_NO_PATCHES: "*" } })).toEndWith("/corp-ca.pem");
     await sandbox.cleanup();
   });
@@ -79,6 +80,7 @@ describe("no-patches", () => {
   test("a project opts a base out of non-enforced patches", async () => {
     const sandbox = await patchedSandbox();
     await writeFile(join(sandbox.cwd, "ocx.toml"), `no-patches = ["${reg}/team/jdk:*"]\n`);
+    await sandbox.ok(["trust"]);
     expect(await certFile(sandbox)).toEndWith("/cacerts.pem");
     await sandbox.cleanup();
   });
@@ -86,6 +88,7 @@ describe("no-patches", () => {
   test("reaches a nested ocx exec outside the project", async () => {
     const sandbox = await patchedSandbox();
     await writeFile(join(sandbox.cwd, "ocx.toml"), `no-patches = ["${reg}/team/jdk:*"]\n`);
+    await sandbox.ok(["trust"]);
     const nested = `cd / && ${OCX_BINARY} exec ${reg}/team/jdk:17 -- /bin/sh -c 'printf %s "$SSL_CERT_FILE"'`;
     const outer = ["exec", `${reg}/team/plain:1`, "--", "/bin/sh", "-c", nested];
     expect(await sandbox.ok(outer)).toEndWith("/cacerts.pem");
@@ -106,6 +109,7 @@ describe("config show", () => {
     await writeFile(sandbox.systemConfig, "offline = false\n[limits]\nmax_package_bytes = 1000\n");
     await sandbox.writeUserConfig("offline = true\n");
     await writeFile(join(sandbox.cwd, "ocx.toml"), 'no-patches = ["*/x:*"]\n');
+    await sandbox.ok(["trust"]);
     const stdout = await sandbox.ok(["config", "show"]);
     expect(stdout).toContain(`offline = false  [system] ${sandbox.systemConfig}  (overridden)`);
     expect(stdout).toContain(`offline = true  [user] ${join(sandbox.home, "config.toml")}\n`);

@@ -172,6 +172,9 @@ describe("damaged or missing patch registries", () => {
     for (const link of links) await writeFile(join(artifacts, link, "layer"), "{ damaged");
     const { env } = JSON.parse(await sandbox.ok(["env", "--json", `${reg}/team/jdk:17`]));
     expect(env.SSL_CERT_FILE).toEndWith("/corp-ca.pem");
+    // The repair is stored: offline now reads the fetched copy.
+    const offline = JSON.parse(await sandbox.ok(["env", "--json", "--offline", `${reg}/team/jdk:17`]));
+    expect(offline.env.SSL_CERT_FILE).toEndWith("/corp-ca.pem");
     await sandbox.cleanup();
   });
 });

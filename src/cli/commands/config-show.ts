@@ -2,6 +2,7 @@ import type { CAC } from "cac";
 import { describeConfig, type ConfigDescription } from "../../config/describe-config.ts";
 import { resolveHome } from "../../config/home.ts";
 import { loadConfig } from "../../config/load-config.ts";
+import { TrustStore } from "../../config/trust.ts";
 import type { CommandRunner } from "../context.ts";
 
 export function registerConfigShow(cli: CAC, run: CommandRunner): void {
@@ -9,7 +10,8 @@ export function registerConfigShow(cli: CAC, run: CommandRunner): void {
     .command("config show", "Print the merged config with the tier and file of each value")
     .action(
       run(async (ctx) => {
-        const config = await loadConfig({ home: resolveHome(ctx.env), cwd: ctx.cwd, env: ctx.env });
+        const home = resolveHome(ctx.env);
+        const config = await loadConfig({ home, cwd: ctx.cwd, env: ctx.env, trust: new TrustStore(home) });
         const description = describeConfig(config, ctx.env);
         ctx.stdout(ctx.isJson ? `${JSON.stringify(description, null, 2)}\n` : renderDescription(description));
       }),
@@ -22,6 +24,9 @@ function renderDescription(description: ConfigDescription): string {
   for (const tier of description.tiers) lines.push(`  ${tier.name.padEnd(8)} ${tier.file}`);
   if (description.ignoredSystemOverride !== undefined) {
     lines.push(`  note: OCX_SYSTEM_CONFIG=${description.ignoredSystemOverride} is ignored because this host has a system config`);
+  }
+  if (description.untrustedProject !== undefined) {
+    lines.push(`  note: ${description.untrustedProject} is ignored until you run \`ocx trust\``);
   }
   lines.push("patch sources (applied in this order):");
   if (description.patches.length === 0) lines.push("  none");
