@@ -45,6 +45,8 @@ async function companionsFromRegistries(pkg: PackageInfo, context: PluginContext
   const pinnedSources = new Set<string>();
 
   for (const source of sources) {
+    // NOTE: no-patches covers this plugin's sources only; patch sources of
+    // other plugins still attach companions to an opted-out package.
     // Enforced sources ignore opt-outs, and a snapshot pins them only when
     // the system tier names it: a user's snapshot could otherwise drop them.
     if (isOptedOut && !source.enforced) {

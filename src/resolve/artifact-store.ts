@@ -57,6 +57,8 @@ export class ArtifactStore {
    * A digest-pinned artifact (from a patch snapshot): read from the store,
    * else fetched by digest. The tag index and the artifact link are left
    * alone, since they record what the tag names, not what a snapshot pins.
+   * NOTE: without a link, garbage collection may remove the object; it is then
+   * fetched again by digest, which fails offline.
    */
   private async readPinned(reference: Reference, layerMediaType: string): Promise<ArtifactState> {
     const digest = reference.digest!;

@@ -52,7 +52,11 @@ export async function freezePatches(session: Session): Promise<PatchSnapshot> {
   return { version: 1, descriptors: sorted(descriptors), companions: sorted(companions) };
 }
 
-/** The digest the tag names: the image index for multi-platform packages. */
+/**
+ * Resolves the digest the tag names: the image index for multi-platform packages.
+ * NOTE: only companions are pinned; a companion's own dependencies still
+ * resolve by their tags.
+ */
 async function companionDigest(session: Session, text: string): Promise<string> {
   const reference = parseReference(text);
   if (reference.digest !== undefined) return reference.digest;
