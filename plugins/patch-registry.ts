@@ -41,6 +41,8 @@ async function companionsFromRegistries(pkg: PackageInfo, context: PluginContext
     .some((pattern) => compileGlob(pattern)(identifierOf(reference)));
   const snapshotSetting = context.config["patch-snapshot"] as SnapshotSetting | undefined;
   const snapshot = snapshotSetting === undefined ? undefined : await snapshotFor(snapshotSetting.file, context);
+  // Set by `ocx patch test --replace` only; no config file can name it.
+  const ignored = new Set((context.config["ignored-patch-repositories"] ?? []) as string[]);
   const descriptors: DescriptorSource[] = [];
   const pinnedSources = new Set<string>();
 
@@ -57,6 +59,7 @@ async function companionsFromRegistries(pkg: PackageInfo, context: PluginContext
     // The global descriptor applies to every package, before the package's own.
     for (const place of [globalPatchRepository(source), patchRepositoryFor(source, reference)]) {
       const name = `${place.registry}/${place.repository}`;
+      if (ignored.has(name)) continue;
       let target = `${name}:${PATCH_TAG}`;
       if (pins !== undefined) {
         const digest = pins.descriptors[name];

@@ -18,7 +18,7 @@ export interface CommandContext {
   isJson: boolean;
   stdout(text: string): void;
   /** `isRefreshing` for commands that sync with registries (install, index update). */
-  openSession(options?: Pick<SessionOptions, "isRefreshing" | "extraPlugins">): Promise<Session>;
+  openSession(options?: Pick<SessionOptions, "isRefreshing" | "extraPlugins" | "ignoredPatchRepositories">): Promise<Session>;
 }
 
 export function createContext(flags: GlobalFlags, argv: string[]): CommandContext {

@@ -29,6 +29,8 @@ export interface SessionOptions {
   fetch?: typeof fetch;
   /** Plugins added after the loaded ones, e.g. the descriptor `ocx patch test` tries. */
   extraPlugins?: LoadedPlugin[];
+  /** Patch repositories (`registry/repository`) whose published descriptor is ignored, for `ocx patch test --replace`. */
+  ignoredPatchRepositories?: string[];
 }
 
 /** Everything one command needs: config, store, registry client, plugins, resolver. */
@@ -86,6 +88,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       patches: config.patches,
       "no-patches": config.noPatches,
       "patch-snapshot": config.patchSnapshot,
+      "ignored-patch-repositories": options.ignoredPatchRepositories ?? [],
     }),
     isOffline,
     isRefreshing: options.isRefreshing === true,

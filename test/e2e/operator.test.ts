@@ -192,6 +192,20 @@ describe("ocx patch test", () => {
     await sandbox.cleanup();
   });
 
+  test("--replace tests a new version of a published descriptor", async () => {
+    const sandbox = await patchedSandbox();
+    const file = join(sandbox.root, "revised.json");
+    await writeFile(file, JSON.stringify({ version: 1, rules: [{ match: "*", packages: [`${reg}/corp/truststore:1`] }] }));
+    const published = `${reg}/ocx-patches/${reg.replace(":", "_")}/team/jdk`;
+    const report = JSON.parse(await sandbox.ok(["patch", "test", file, `${reg}/team/jdk:17`, "--replace", published, "--json"]));
+    const changes = report.packages[0].env;
+    expect(changes.map((change: { key: string }) => change.key)).toEqual(["SSL_CERT_FILE", "TRUSTSTORE"]);
+    expect(changes[0].before).toEndWith("/corp-ca.pem");
+    expect(changes[0].after).toEndWith("/cacerts.pem");
+    expect(changes[1]).toEqual({ key: "TRUSTSTORE", after: "on" });
+    await sandbox.cleanup();
+  });
+
   test("fails with 65 on a descriptor error", async () => {
     const sandbox = await patchedSandbox();
     const file = join(sandbox.root, "bad.json");

@@ -22,16 +22,22 @@ export function registerPatchTest(cli: CAC, run: CommandRunner): void {
   cli
     .command("patch test <descriptor> [...references]", "Show what a descriptor would do to packages, without publishing it")
     .usage("patch test DESCRIPTOR.json REF... [--json]")
+    .option("--replace <repository>", "Test a new version of the descriptor published at this patch repository: ignore the published one")
     .example("ocx patch test rules.json localhost:5000/tools/node:22")
+    .example("ocx patch test rules.json localhost:5000/tools/node:22 --replace localhost:5000/ocx-patches/global")
     .action(
-      run(async (ctx, file: string, references: string[]) => {
+      run(async (ctx, file: string, references: string[], options: { replace?: string }) => {
         const descriptor = await readDescriptorFile(file);
         const roots = requireReferences(references, "patch test");
         const plugin = testPlugin(descriptor, file);
         // "before" is what hosts get today; "after" adds the tested
-        // descriptor behind the configured patch sources.
+        // descriptor behind the configured patch sources, in place of the
+        // published one that --replace names.
         const before = await ctx.openSession();
-        const after = await ctx.openSession({ extraPlugins: [{ plugin, origin: file }] });
+        const after = await ctx.openSession({
+          extraPlugins: [{ plugin, origin: file }],
+          ...(options.replace === undefined ? {} : { ignoredPatchRepositories: [options.replace.replace(/(:__ocx\.patch)?\/*$/, "")] }),
+        });
         const reports: PackageReport[] = [];
         for (const root of roots) {
           const graphBefore = await before.plan([root]);
