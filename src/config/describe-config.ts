@@ -17,6 +17,8 @@ export interface ConfigDescription {
   ignoredSystemOverride?: string;
   /** A project file that was found but skipped because it is not trusted. */
   untrustedProject?: string;
+  /** Files whose `[mirrors]` are ignored because an enforced patch source is configured. */
+  ignoredMirrors?: string[];
   patches: { registry: string; path?: string; required: boolean; enforced: boolean; tier: TierName; file: string }[];
   values: ConfigValue[];
 }
@@ -44,6 +46,7 @@ export function describeConfig(config: Config, env: Record<string, string | unde
     tiers: config.tiers.map((tier) => ({ name: tier.name, file: tier.file })),
     ...(config.ignoredSystemOverride === undefined ? {} : { ignoredSystemOverride: config.ignoredSystemOverride }),
     ...(config.untrustedProject === undefined ? {} : { untrustedProject: config.untrustedProject }),
+    ...(config.ignoredMirrors === undefined ? {} : { ignoredMirrors: config.ignoredMirrors }),
     patches: config.patches.map((source) => ({
       registry: source.registry,
       ...(source.path === undefined ? {} : { path: source.path }),

@@ -43,6 +43,8 @@ export interface Config {
   noPatches: string[];
   /** The `patch-snapshot` file of the lowest tier naming one, resolved against it. */
   patchSnapshot: { file: string; tier: TierName } | undefined;
+  /** Files whose `[mirrors]` were dropped because an enforced patch source is configured. */
+  ignoredMirrors?: string[];
   /** OCX_SYSTEM_CONFIG when it was ignored because the host has a system config. */
   ignoredSystemOverride?: string;
   /** A project file that was found but skipped because it is not trusted. */
@@ -176,6 +178,7 @@ export function mergeTiers(tiers: ConfigTier[], options: { noPatchesEnv?: string
     if (snapshot !== undefined) patchSnapshot = { file: resolve(dirname(tier.file), snapshot), tier: tier.name };
     merged = mergeTables(merged, config as Record<string, unknown>);
   }
+  const ignoredMirrors = lockMirrors(tiers, patches, merged);
   return {
     tiers,
     patches,
@@ -188,8 +191,24 @@ export function mergeTiers(tiers: ConfigTier[], options: { noPatchesEnv?: string
     pluginTimeoutMs,
     merged,
     noPatches: [...new Set([...noPatches, ...parseNoPatchesEnv(options.noPatchesEnv)])],
+    ...(ignoredMirrors.length === 0 ? {} : { ignoredMirrors }),
     patchSnapshot,
   };
+}
+
+/**
+ * With an enforced patch source, only the system tier's `[mirrors]` apply:
+ * a user mirror for the companions' registry would redirect enforced
+ * companions to content the operator never chose. Returns the files whose
+ * mirrors were dropped.
+ */
+function lockMirrors(tiers: ConfigTier[], patches: PatchSourceConfig[], merged: Record<string, unknown>): string[] {
+  if (!patches.some((source) => source.enforced)) return [];
+  const ignored = tiers.filter((tier) => tier.name !== "system" && tier.config.mirrors !== undefined).map((tier) => tier.file);
+  const systemMirrors = tiers.find((tier) => tier.name === "system")?.config.mirrors;
+  if (systemMirrors === undefined) delete merged.mirrors;
+  else merged.mirrors = systemMirrors;
+  return ignored;
 }
 
 function mergeTables(base: Record<string, unknown>, next: Record<string, unknown>): Record<string, unknown> {

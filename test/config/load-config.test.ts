@@ -107,6 +107,25 @@ describe("enforced patches", () => {
   });
 });
 
+describe("mirrors with enforced patches", () => {
+  test("keep only the system tier's mirrors", () => {
+    const merged = mergeTiers([
+      { name: "system", file: "s", config: { patches: { registry: "corp.example/p", enforced: true }, mirrors: { "a.example": ["m.corp"] } } },
+      { name: "user", file: "u", config: { mirrors: { "corp.example": ["evil.example"] } } },
+    ]);
+    expect(merged.merged.mirrors).toEqual({ "a.example": ["m.corp"] });
+    expect(merged.ignoredMirrors).toEqual(["u"]);
+  });
+
+  test("merge all tiers without enforcement", () => {
+    const merged = mergeTiers([
+      { name: "system", file: "s", config: { patches: { registry: "corp.example/p" } } },
+      { name: "user", file: "u", config: { mirrors: { "corp.example": ["m.example"] } } },
+    ]);
+    expect(merged.merged.mirrors).toEqual({ "corp.example": ["m.example"] });
+  });
+});
+
 describe("no-patches", () => {
   test("joins every tier and OCX_NO_PATCHES", () => {
     const merged = mergeTiers(

@@ -28,6 +28,9 @@ function renderDescription(description: ConfigDescription): string {
   if (description.untrustedProject !== undefined) {
     lines.push(`  note: ${description.untrustedProject} is ignored until you run \`ocx trust\``);
   }
+  for (const file of description.ignoredMirrors ?? []) {
+    lines.push(`  note: [mirrors] in ${file} is ignored: with enforced patches only the system config may set mirrors`);
+  }
   lines.push("patch sources (applied in this order):");
   if (description.patches.length === 0) lines.push("  none");
   for (const source of description.patches) {
