@@ -105,7 +105,7 @@ describe("ocx patch freeze", () => {
     for (const sandbox of [freezer, pinned, unpinned]) await sandbox.cleanup();
   });
 
-  test("a snapshot does not pin an enforced source unless the system tier names it", async () => {
+  test("a user snapshot leaves enforced sources unpinned", async () => {
     const sandbox = await Sandbox.create();
     await writeFile(sandbox.systemConfig, `[patches]\nregistry = "${reg}/ocx-patches"\nenforced = true\n`);
     const empty = join(sandbox.root, "empty.lock.json");
@@ -130,7 +130,7 @@ describe("ocx doctor", () => {
 
   beforeAll(async () => {
     certs = await mkdtemp(join(tmpdir(), "ocx-tls-"));
-    makeCertificates(certs);
+    await makeCertificates(certs);
     server = Bun.serve({
       hostname: "127.0.0.1",
       port: 0,
@@ -191,14 +191,14 @@ describe("ocx doctor", () => {
   });
 });
 
-/** A test CA and a server certificate for 127.0.0.1 it signs, made with the openssl CLI. */
-function makeCertificates(dir: string): void {
+/** Makes a test CA and a server certificate for 127.0.0.1 signed by it, with the openssl CLI. */
+async function makeCertificates(dir: string): Promise<void> {
   const run = (args: string[]) => {
     const result = Bun.spawnSync(["openssl", ...args], { cwd: dir, stderr: "pipe" });
     if (result.exitCode !== 0) throw new Error(`openssl ${args[0]} failed: ${result.stderr.toString()}`);
   };
   run(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=ocx test CA"]);
   run(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"]);
-  Bun.write(join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n");
+  await writeFile(join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n");
   run(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf"]);
 }
