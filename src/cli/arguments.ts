@@ -1,12 +1,13 @@
 import { ExitCode, OcxError } from "../error/index.ts";
 import { parseReference, type Reference } from "../oci/reference.ts";
+import type { Platform } from "../oci/types.ts";
 import { CLI_USAGE } from "./errors.ts";
 
 export function requireReferences(references: string[], command: string): Reference[] {
   if (references.length === 0) {
     throw usageError(
       `ocx ${command} needs at least one package reference`,
-      `example: ocx ${command} localhost:5000/tools/jq:1.7`,
+      `name one (example: ocx ${command} localhost:5000/tools/jq:1.7), or run it in a folder whose ocx.toml, or a parent's, lists [tools]`,
     );
   }
   return references.map(parseReference);
@@ -29,4 +30,13 @@ export function requireOnline(isOffline: boolean, action: string): void {
     hint: "run it without --offline, OCX_OFFLINE and the config's offline setting",
     exitCode: ExitCode.unavailable,
   });
+}
+
+/** Parses `os/arch[/variant]` as given to --platform. */
+export function parsePlatform(text: string): Platform {
+  const [os, architecture, variant, ...rest] = text.split("/");
+  if (!os || !architecture || rest.length > 0) {
+    throw usageError(`invalid platform "${text}"`, "write platforms as os/arch, e.g. linux/amd64");
+  }
+  return { os, architecture, ...(variant ? { variant } : {}) };
 }

@@ -17,8 +17,16 @@ export interface CommandContext {
   reporter: Reporter;
   isJson: boolean;
   stdout(text: string): void;
-  /** `isRefreshing` for commands that sync with registries (install, index update). */
-  openSession(options?: Pick<SessionOptions, "isRefreshing" | "extraPlugins" | "ignoredPatchRepositories">): Promise<Session>;
+  /**
+   * `isRefreshing` for commands that sync with registries (install, index
+   * update); `isOffline: true` forces offline whatever the flags say (e.g.
+   * `bundle import`); `projectFile` replaces the search for ocx.toml up from
+   * the cwd, and `null` means none. `extraPlugins` and
+   * `ignoredPatchRepositories` serve `ocx patch test`.
+   */
+  openSession(
+    options?: Pick<SessionOptions, "isRefreshing" | "isOffline" | "projectFile" | "extraPlugins" | "ignoredPatchRepositories">,
+  ): Promise<Session>;
 }
 
 export function createContext(flags: GlobalFlags, argv: string[]): CommandContext {
@@ -37,7 +45,7 @@ export function createContext(flags: GlobalFlags, argv: string[]): CommandContex
     // Loaded on demand so `--help` and `--version` skip config, store and registry code.
     openSession: async (options = {}) => {
       const { openSession } = await import("../resolve/session.ts");
-      return openSession({ env, cwd: process.cwd(), reporter, isOffline: flags.offline === true, ...options });
+      return openSession({ env, cwd: process.cwd(), reporter, ...options, isOffline: flags.offline === true || options.isOffline === true });
     },
   };
 }

@@ -2,6 +2,8 @@ import type { ComposeResult } from "../env/compose.ts";
 import { log, type Reporter } from "../report/reporter.ts";
 import type { Reference } from "../oci/reference.ts";
 import { parseReference } from "../oci/reference.ts";
+import { composeProjectEnv } from "../resolve/project-env.ts";
+import { requireReferences, usageError } from "./arguments.ts";
 import type { PackageGraph } from "../resolve/build-graph.ts";
 import type { Session } from "../resolve/session.ts";
 import type { CommandContext } from "./context.ts";
@@ -26,6 +28,32 @@ export async function composeFor(
   const graph = await session.plan(roots);
   const result = await session.compose(graph, base);
   await session.install(graph);
+  reportConflicts(ctx.reporter, result);
+  return { graph, result, session };
+}
+
+/**
+ * Composes the packages named on the command line or, when there are
+ * none, the tools and `[env]` of the project file found up from the cwd.
+ */
+export async function composeRequested(
+  ctx: CommandContext,
+  options: { references: string[]; command: string; base: Record<string, string | undefined> },
+): Promise<ComposedEnvironment> {
+  if (options.references.length > 0) {
+    return composeFor(ctx, requireReferences(options.references, options.command), options.base);
+  }
+  const session = await ctx.openSession();
+  const project = session.config.project;
+  if (project === undefined && session.config.untrustedProject !== undefined) {
+    throw usageError(
+      `ocx ${options.command} found the project file "${session.config.untrustedProject}" but it is not trusted`,
+      "check its [tools] and settings, then run `ocx trust`, or name package references",
+    );
+  }
+  // Throws the usage error that names both ways of choosing packages.
+  if (project === undefined) requireReferences([], options.command);
+  const { graph, result } = await composeProjectEnv(session, { project: project!, base: options.base });
   reportConflicts(ctx.reporter, result);
   return { graph, result, session };
 }

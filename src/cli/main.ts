@@ -2,6 +2,7 @@ import { cac } from "cac";
 import { ExitCode, OcxError, isOcxError } from "../error/index.ts";
 import { createContext, type CommandRunner, type GlobalFlags } from "./context.ts";
 import { registerConfigShow } from "./commands/config-show.ts";
+import { registerActivate } from "./commands/activate.ts";
 import { registerDeps } from "./commands/deps.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerEnv } from "./commands/env.ts";
@@ -12,6 +13,10 @@ import { registerPackagePush } from "./commands/package-push.ts";
 import { registerPatchPublish } from "./commands/patch-publish.ts";
 import { registerPatchSync } from "./commands/patch-sync.ts";
 import { registerPatchTest } from "./commands/patch-test.ts";
+import { registerBundle } from "./commands/bundle.ts";
+import { registerClean } from "./commands/clean.ts";
+import { registerUninstall } from "./commands/uninstall.ts";
+import { registerVerify } from "./commands/verify.ts";
 import { registerPlugin } from "./commands/plugin.ts";
 import { registerWhy } from "./commands/why.ts";
 import { registerTrust } from "./commands/trust.ts";
@@ -22,6 +27,7 @@ import { VERSION } from "./version.ts";
 /** Two-word commands (`index update`) are matched as one cac command name. */
 const GROUPS: Record<string, string[]> = {
   config: ["show"],
+  bundle: ["export", "import", "inventory"],
   index: ["update"],
   package: ["push"],
   patch: ["publish", "test", "sync", "freeze"],
@@ -60,11 +66,16 @@ export async function main(argv: string[]): Promise<number> {
   registerExec(cli, run);
   registerEnv(cli, run);
   registerDeps(cli, run);
+  registerActivate(cli, run);
   registerIndexUpdate(cli, run);
   registerPackagePush(cli, run);
   registerPatchPublish(cli, run);
   registerPatchTest(cli, run);
   registerPatchSync(cli, run);
+  registerUninstall(cli, run);
+  registerClean(cli, run);
+  registerVerify(cli, run);
+  registerBundle(cli, run);
   registerPlugin(cli, run);
   registerWhy(cli, run);
   registerConfigShow(cli, run);
@@ -82,8 +93,11 @@ export async function main(argv: string[]): Promise<number> {
         cli.outputHelp();
         return ExitCode.usage;
       }
+      const subcommands = GROUPS[args[0] ?? ""];
       throw new OcxError(CLI_USAGE, `unknown command "${args[0]}"`, {
-        hint: "run `ocx --help` for the list of commands",
+        hint: subcommands
+          ? `"${args[0]}" needs a subcommand: ${subcommands.map((name) => `ocx ${args[0]} ${name}`).join(", ")}`
+          : "run `ocx --help` for the list of commands",
         exitCode: ExitCode.usage,
       });
     }

@@ -6,7 +6,8 @@ import { parse, TomlError } from "smol-toml";
 import { findGlobProblem } from "../patch/glob.ts";
 import { configInvalid } from "./errors.ts";
 import type { TrustStore } from "./trust.ts";
-import { ConfigFileSchema, type ConfigFile, type PatchesConfig } from "./schema.ts";
+import { ConfigFileSchema, ProjectFileSchema, type ConfigFile, type PatchesConfig } from "./schema.ts";
+import { checkProjectReferences, projectOf, type Project } from "./project.ts";
 
 export type TierName = "system" | "user" | "project";
 
@@ -32,6 +33,8 @@ export interface Config {
   tlsRegistries: string[];
   maxPackageBytes: number | undefined;
   offline: boolean;
+  /** The project file's tools and constants, when an `ocx.toml` was found. */
+  project: Project | undefined;
   /** Plugin files named by `[plugins] paths`, resolved against their config file. */
   pluginPaths: string[];
   /** `[plugins] allow` of the system tier; undefined when unrestricted. */
@@ -63,6 +66,8 @@ export interface LoadConfigOptions {
   env: Record<string, string | undefined>;
   /** The managed host's system config; tests replace it. */
   defaultSystemConfig?: string;
+  /** The project file to use instead of searching up from `cwd`; `null` means none. */
+  projectFile?: string | null;
   /** When given, a project file is used only if trusted in its current content. */
   trust?: TrustStore;
 }
@@ -76,7 +81,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   const candidates: { name: TierName; file: string | undefined }[] = [
     { name: "system", file: system.file },
     { name: "user", file: join(options.home, "config.toml") },
-    { name: "project", file: findProjectFile(options.cwd) },
+    { name: "project", file: options.projectFile === undefined ? findProjectFile(options.cwd) : (options.projectFile ?? undefined) },
   ];
   const tiers: ConfigTier[] = [];
   let untrustedProject: string | undefined;
@@ -86,7 +91,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
       untrustedProject = candidate.file;
       continue;
     }
-    const config = await readTier(candidate.file);
+    const config = await readTier(candidate.file, candidate.name);
     if (config !== undefined) tiers.push({ name: candidate.name, file: candidate.file, config });
   }
   const merged = mergeTiers(tiers, { noPatchesEnv: options.env[NO_PATCHES_ENV] });
@@ -186,6 +191,7 @@ export function mergeTiers(tiers: ConfigTier[], options: { noPatchesEnv?: string
     tlsRegistries: [...tls],
     maxPackageBytes,
     offline,
+    project: projectOf(tiers.find((tier) => tier.name === "project")),
     pluginPaths,
     pluginAllow,
     pluginTimeoutMs,
@@ -234,7 +240,7 @@ export function findProjectFile(cwd: string): string | undefined {
   }
 }
 
-async function readTier(file: string): Promise<ConfigFile | undefined> {
+async function readTier(file: string, tier: TierName): Promise<ConfigFile | undefined> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -242,11 +248,19 @@ async function readTier(file: string): Promise<ConfigFile | undefined> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw configInvalid(file, { reason: `cannot be read: ${(error as Error).message}` });
   }
-  return parseConfigText(text, file);
+  return parseConfigText(text, file, tier === "project" ? ProjectFileSchema : ConfigFileSchema);
 }
 
-/** Parses and validates one tier's TOML text; errors name the file, line and key. */
-export function parseConfigText(text: string, file: string): ConfigFile {
+/**
+ * Parses and validates one tier's TOML text; errors name the file, line and
+ * key. The project tier passes `ProjectFileSchema`, which adds `[tools]`
+ * and `[env]`.
+ */
+export function parseConfigText(
+  text: string,
+  file: string,
+  schema: typeof ConfigFileSchema | typeof ProjectFileSchema = ConfigFileSchema,
+): ConfigFile {
   let data: unknown;
   try {
     data = parse(text);
@@ -257,8 +271,13 @@ export function parseConfigText(text: string, file: string): ConfigFile {
     throw configInvalid(file, { line, key: keyOnLine(text, line), reason });
   }
 
-  const result = v.safeParse(ConfigFileSchema, data);
-  if (result.success) return result.output;
+  const result = v.safeParse(schema, data);
+  if (result.success) {
+    if (schema === ProjectFileSchema) {
+      checkProjectReferences(result.output, { file, lineOf: (path) => lineOfKey(text, path) });
+    }
+    return result.output;
+  }
   // An unknown key is usually a typo that also causes a "missing key" issue: report it first.
   const issue = result.issues.find((candidate) => candidate.expected === "never") ?? result.issues[0];
   const path = v.getDotPath(issue) ?? "";
@@ -272,6 +291,7 @@ export function parseConfigText(text: string, file: string): ConfigFile {
 
 function describeIssue(issue: v.BaseIssue<unknown>): string {
   if (issue.expected === "never") return "is not a known setting";
+  if (issue.type === "regex" || issue.type === "check") return `expected ${issue.message}, got ${issue.received}`;
   return `expected ${issue.expected ?? "a valid value"}, got ${issue.received}`;
 }
 
@@ -297,14 +317,19 @@ function lineOfKey(text: string, dottedPath: string): number | undefined {
     const source = lines[index]!.trim();
     const header = /^\[+\s*([^\]]+?)\s*\]+/.exec(source);
     if (header) {
-      table = header[1]!.split(".").map((part) => part.trim());
+      table = header[1]!.split(".").map(unquoteKey);
+      if (table.join(".") === parts.join(".")) return index + 1;
       continue;
     }
     const assignment = /^([A-Za-z0-9_. "'-]+?)\s*=/.exec(source);
     if (!assignment) continue;
-    const keyPath = [...table, ...assignment[1]!.split(".").map((part) => part.trim())];
+    const keyPath = [...table, ...assignment[1]!.split(".").map(unquoteKey)];
     if (keyPath.join(".") === parts.join(".")) return index + 1;
     if (keyPath.join(".").startsWith(parts.join(".") + ".")) return index + 1;
   }
   return undefined;
+}
+
+function unquoteKey(part: string): string {
+  return part.trim().replace(/^(["'])(.*)\1$/, "$2");
 }

@@ -57,3 +57,23 @@ export const ConfigFileSchema = v.strictObject({
 
 export type ConfigFile = v.InferOutput<typeof ConfigFileSchema>;
 export type PatchesConfig = v.InferOutput<typeof PatchesSchema>;
+
+/** Names a shell can export; anything else could smuggle syntax into the hook. */
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The project file `ocx.toml`: a config tier plus the tools the project
+ * uses (`name = "registry/repository:tag"`) and extra constants.
+ */
+export const ProjectFileSchema = v.strictObject({
+  ...ConfigFileSchema.entries,
+  tools: v.optional(v.record(v.pipe(v.string(), v.minLength(1)), v.pipe(v.string(), v.minLength(1)))),
+  env: v.optional(
+    v.record(
+      v.pipe(v.string(), v.regex(VARIABLE_NAME, "a variable name (letters, digits and _)")),
+      v.pipe(v.string(), v.check((value) => !value.includes("\u0000"), "a string without NUL bytes")),
+    ),
+  ),
+});
+
+export type ProjectFile = v.InferOutput<typeof ProjectFileSchema>;

@@ -2,7 +2,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import * as v from "valibot";
 import { writeFileAtomic } from "../store/atomic.ts";
-import { withFileLock } from "../store/file-lock.ts";
+import { withLock } from "../store/lock.ts";
 
 const TrustFileSchema = v.object({
   /** Absolute path of a project file to the sha256 of the content that was trusted. */
@@ -44,7 +44,7 @@ export class TrustStore {
 
   private async update(change: (files: Record<string, string>) => void): Promise<void> {
     await mkdir(dirname(this.file), { recursive: true });
-    await withFileLock(this.file, async () => {
+    await withLock(`${this.file}.lock`, async () => {
       const files = await this.read();
       change(files);
       await writeFileAtomic(this.file, `${JSON.stringify({ files }, null, 2)}\n`);

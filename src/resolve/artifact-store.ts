@@ -22,7 +22,8 @@ export interface ArtifactStoreOptions {
 }
 
 /** File name of the single layer inside an artifact object. */
-const LAYER_FILE = "layer";
+export const ARTIFACT_LAYER_FILE = "layer";
+const LAYER_FILE = ARTIFACT_LAYER_FILE;
 
 /**
  * Single-layer artifacts (patch descriptors) read through the three-state

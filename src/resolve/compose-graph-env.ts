@@ -11,7 +11,12 @@ export function composeGraphEnv(
   graph: PackageGraph,
   base: Record<string, string | undefined>,
 ): ComposeResult {
-  const inputs: ComposeInput[] = graph.order.map((id) => {
+  return composeEnv(graphInputs(graph), base);
+}
+
+/** The compose inputs of a graph in its Kahn order, tokens expanded. */
+export function graphInputs(graph: PackageGraph): ComposeInput[] {
+  return graph.order.map((id) => {
     const node = graph.nodes.get(id)!;
     const { metadata, contentDir } = node.package;
     const deps: Record<string, string> = {};
@@ -33,5 +38,4 @@ export function composeGraphEnv(
       })),
     };
   });
-  return composeEnv(inputs, base);
 }

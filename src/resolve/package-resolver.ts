@@ -1,3 +1,4 @@
+import { readlink } from "node:fs/promises";
 import { isOcxError } from "../error/index.ts";
 import { OCI_MANIFEST_NOT_FOUND, OCI_UNREACHABLE } from "../oci/errors.ts";
 import { MediaType, isIndexMediaType } from "../oci/media-types.ts";
@@ -119,7 +120,7 @@ export class PackageResolver {
     };
   }
 
-  /** Downloads and extracts a planned package if needed, then records its tag and install link. */
+  /** Downloads and extracts a planned package if needed, then records its tag. */
   async install(planned: PlannedPackage): Promise<{ isNew: boolean }> {
     let isNew = false;
     if (!planned.isInstalled && !this.options.objects.has(planned.digest)) {
@@ -140,7 +141,6 @@ export class PackageResolver {
       if (isNew) log(this.options.reporter, "info", `installed ${formatReference(planned.reference)}`, { digest: planned.digest });
     }
     await this.recordTag(planned);
-    await this.linkInstall(planned.reference, planned.digest);
     return { isNew };
   }
 
@@ -200,12 +200,20 @@ export class PackageResolver {
     return entry.platforms?.[this.platformKey()];
   }
 
-  private async linkInstall(reference: Reference, digest: string): Promise<void> {
-    if (reference.tag === undefined || reference.digest !== undefined) return;
+  /**
+   * Links a root into installs/: by tag, or by digest for a pinned
+   * reference. Installs are what `ocx clean` keeps; dependencies and
+   * companions live through back-references instead.
+   */
+  async linkInstall(reference: Reference, digest: string): Promise<void> {
     const { layout } = this.options;
-    const link = layout.installLink(reference.registry, reference.repository, reference.tag);
+    const link = reference.tag !== undefined && reference.digest === undefined
+      ? layout.installLink(reference.registry, reference.repository, reference.tag)
+      : layout.digestInstallLink(reference.registry, reference.repository, digest);
+    const target = layout.relativeTarget(link, layout.objectDir(digest));
+    if ((await readlink(link).catch(() => undefined)) === target) return;
     try {
-      await replaceSymlink(layout.relativeTarget(link, layout.objectDir(digest)), link);
+      await replaceSymlink(target, link);
     } catch (error) {
       throw storeIoError("linking", link, error);
     }

@@ -12,10 +12,14 @@ import { log, type Reporter } from "../report/reporter.ts";
 import { StoreLayout } from "../store/layout.ts";
 import { LocalIndex } from "../store/local-index.ts";
 import { ObjectStore } from "../store/object-store.ts";
+import { RefStore } from "../store/refs.ts";
+import { StoreUsers } from "../store/store-users.ts";
+import { sweepTemporaries } from "../store/sweep.ts";
 import { ArtifactStore } from "./artifact-store.ts";
 import { buildGraph, type PackageGraph } from "./build-graph.ts";
 import { composeGraphEnv } from "./compose-graph-env.ts";
 import { PackageResolver } from "./package-resolver.ts";
+import { graphDigests, recordGraph } from "./record-graph.ts";
 
 export interface SessionOptions {
   env: Record<string, string | undefined>;
@@ -31,6 +35,8 @@ export interface SessionOptions {
   extraPlugins?: LoadedPlugin[];
   /** Patch repositories (`registry/repository`) whose published descriptor is ignored, for `ocx patch test --replace`. */
   ignoredPatchRepositories?: string[];
+  /** The project file to use instead of searching up from `cwd`; `null` means none. */
+  projectFile?: string | null;
 }
 
 /** Everything one command needs: config, store, registry client, plugins, resolver. */
@@ -45,6 +51,9 @@ export interface Session {
   plugins: PluginHost;
   /** Single-layer artifacts (patch descriptors) through the local index. */
   artifacts: ArtifactStore;
+  refs: RefStore;
+  /** The shared/exclusive lock over the home that keeps `ocx clean` safe. */
+  users: StoreUsers;
   isOffline: boolean;
   reporter: Reporter;
   /** Plans the graph of the roots: nothing is installed yet. */
@@ -60,7 +69,13 @@ const DEFAULT_PLUGIN_TIMEOUT_MS = 10_000;
 
 export async function openSession(options: SessionOptions): Promise<Session> {
   const home = resolveHome(options.env);
-  const config = await loadConfig({ home, cwd: options.cwd, env: options.env, trust: new TrustStore(home) });
+  const config = await loadConfig({
+    home,
+    cwd: options.cwd,
+    env: options.env,
+    trust: new TrustStore(home),
+    ...(options.projectFile === undefined ? {} : { projectFile: options.projectFile }),
+  });
   if (config.untrustedProject !== undefined) {
     log(options.reporter, "warn", `ignoring untrusted project file "${config.untrustedProject}": run \`ocx trust\` to use it`);
   }
@@ -120,6 +135,23 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     candidates: (reference) => host.referenceCandidates(reference),
     ...(config.maxPackageBytes === undefined ? {} : { maxPackageBytes: config.maxPackageBytes }),
   });
+  const refs = new RefStore(layout);
+  const users = new StoreUsers(layout);
+  const plan = async (roots: Reference[], planOptions: { refresh?: boolean } = {}) => {
+    // Registered before reading the store, so a concurrent `ocx clean` waits.
+    await users.enterShared();
+    // Commands that sync also tidy what killed processes left behind.
+    if (planOptions.refresh) await sweepTemporaries(layout).catch(() => []);
+    return buildGraph(roots, { resolver, plugins: host, reporter, ...planOptions });
+  };
+  const install = async (graph: PackageGraph) => {
+    try {
+      for (const id of graph.order) await resolver.install(graph.nodes.get(id)!.package);
+      await recordGraph(graph, { resolver, refs, reporter });
+    } finally {
+      await users.pin(graphDigests(graph));
+    }
+  };
   return {
     home,
     config,
@@ -130,12 +162,12 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     resolver,
     plugins: host,
     artifacts,
+    refs,
+    users,
     isOffline,
     reporter,
-    plan: (roots, planOptions = {}) => buildGraph(roots, { resolver, plugins: host, reporter, ...planOptions }),
-    install: async (graph) => {
-      for (const id of graph.order) await resolver.install(graph.nodes.get(id)!.package);
-    },
+    plan,
+    install,
     compose: async (graph, base) => host.transformEnv(composeGraphEnv(graph, base)),
   };
 }

@@ -3,23 +3,25 @@ import { renderBash } from "./bash.ts";
 import { SHELL_UNKNOWN, SHELL_VARIABLE_INVALID } from "./errors.ts";
 import { renderFish } from "./fish.ts";
 import { renderPosix } from "./posix.ts";
+import { renderPwsh } from "./pwsh.ts";
 import type { ShellScript } from "./script.ts";
 import { renderZsh } from "./zsh.ts";
 
 export type { ShellAssignment, ShellScript } from "./script.ts";
 
-export type ShellName = "bash" | "zsh" | "fish" | "posix";
+export type ShellName = "bash" | "zsh" | "fish" | "posix" | "pwsh";
 
-export const SHELL_NAMES: readonly ShellName[] = ["bash", "zsh", "fish", "posix"];
+export const SHELL_NAMES: readonly ShellName[] = ["bash", "zsh", "fish", "posix", "pwsh"];
 
 const RENDERERS: Record<ShellName, (script: ShellScript) => string> = {
   bash: renderBash,
   zsh: renderZsh,
   fish: renderFish,
   posix: renderPosix,
+  pwsh: renderPwsh,
 };
 
-const ALIASES: Record<string, ShellName> = { sh: "posix", dash: "posix" };
+const ALIASES: Record<string, ShellName> = { sh: "posix", dash: "posix", powershell: "pwsh" };
 
 // Names every shell accepts; anything else could smuggle syntax into the line.
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -56,7 +58,7 @@ export function parseShellName(text: string): ShellName {
   const shell = ALIASES[name] ?? SHELL_NAMES.find((candidate) => candidate === name);
   if (shell !== undefined) return shell;
   throw new OcxError(SHELL_UNKNOWN, `unknown shell "${text}"`, {
-    hint: `use one of: ${SHELL_NAMES.join(", ")} (sh and dash mean posix)`,
+    hint: `use one of: ${SHELL_NAMES.join(", ")} (sh and dash mean posix, powershell means pwsh)`,
     exitCode: ExitCode.usage,
   });
 }

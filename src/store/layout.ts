@@ -30,6 +30,35 @@ export class StoreLayout {
     return join(this.home, "artifacts", slugify(registry), repository, "patch");
   }
 
+  /** Where a tag-less install (`REPO@sha256:...`) is linked. */
+  digestInstallLink(registry: string, repository: string, digest: string): string {
+    const [algorithm, hex] = splitDigest(digest);
+    return join(this.home, "installs", slugify(registry), repository, "digests", `${algorithm}-${hex}`);
+  }
+
+  /** Back-references: which objects keep this one alive, and why. */
+  refsDir(digest: string): string {
+    return join(this.objectDir(digest), "refs");
+  }
+
+  locksDir(): string {
+    return join(this.home, "locks");
+  }
+
+  /** Held while one process downloads an object, so others wait instead of downloading too. */
+  objectLock(digest: string): string {
+    const [algorithm, hex] = splitDigest(digest);
+    return join(this.locksDir(), "objects", `${algorithm}-${hex}.lock`);
+  }
+
+  /**
+   * A file rewritten after every change to the local index, so an activated
+   * shell can tell with one mtime test that resolution may differ.
+   */
+  indexStamp(): string {
+    return join(this.home, "index", ".changed");
+  }
+
   tempRoot(): string {
     return join(this.home, "tmp");
   }

@@ -1,6 +1,6 @@
-import { mkdir, readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { withFileLock } from "./file-lock.ts";
+import { withLock } from "./lock.ts";
 import * as v from "valibot";
 import { writeFileAtomic } from "./atomic.ts";
 import { isErrnoCode } from "./errors.ts";
@@ -53,7 +53,7 @@ export class LocalIndex {
     await mkdir(dirname(path), { recursive: true });
     // Read-modify-write under a lock: concurrent installs of other tags of
     // the same repository must not drop each other's entries.
-    await withFileLock(path, async () => {
+    await withLock(`${path}.lock`, async () => {
       const file = await this.read(registry, repository);
       if (entry === undefined) delete file.tags[tag];
       else file.tags[tag] = entry;
@@ -61,6 +61,7 @@ export class LocalIndex {
       file.repository = repository;
       await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
     });
+    await writeFile(this.layout.indexStamp(), "");
   }
 
   /** All tag entries of one repository, for digest lookups offline. */

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ExitCode, OcxError } from "../error/index.ts";
@@ -9,6 +9,11 @@ import { parseMetadata, type PackageMetadata } from "../package/metadata.ts";
 import { log, type Reporter } from "../report/reporter.ts";
 import { isErrnoCode, STORE_CORRUPT, STORE_NOT_A_PACKAGE, storeIoError } from "./errors.ts";
 import type { StoreLayout } from "./layout.ts";
+import { acquireLock } from "./lock.ts";
+import { sweepTemporaries } from "./sweep.ts";
+
+/** Written at install: the digest of content/, which `ocx verify` recomputes. */
+export const CONTENT_DIGEST_FILE = "content.sha256";
 
 export interface InstalledObject {
   digest: string;
@@ -17,8 +22,11 @@ export interface InstalledObject {
   metadata: PackageMetadata;
 }
 
+/** Where blobs come from: a registry, or an OCI image layout (a bundle). */
+export type BlobReader = Pick<RegistryClient, "fetchBlob" | "fetchBlobBytes">;
+
 export interface InstallObjectOptions {
-  client: RegistryClient;
+  client: BlobReader;
   registry: string;
   repository: string;
   /** Used in messages and as the metadata error source. */
@@ -75,8 +83,22 @@ export class ObjectStore {
       return { ...(await this.read(options.digest, options.identifier)), isNew: false };
     }
     checkIsPackage(options.manifest, options.identifier);
-    await this.removeStaleTemporaries();
+    // One process downloads; the others wait here and then find the object.
+    const lock = await acquireLock(this.layout.objectLock(options.digest), {
+      onWait: (owner) => log(options.reporter, "info", `waiting for process ${owner} to finish installing ${options.identifier}`),
+    });
+    try {
+      if (this.has(options.digest)) {
+        return { ...(await this.read(options.digest, options.identifier)), isNew: false };
+      }
+      await sweepTemporaries(this.layout);
+      return await this.installLocked(options);
+    } finally {
+      await lock.release();
+    }
+  }
 
+  private async installLocked(options: InstallObjectOptions): Promise<InstalledObject & { isNew: boolean }> {
     const temporary = await this.makeTemporary("install");
     try {
       const metadata = await this.fill(temporary, options);
@@ -130,6 +152,8 @@ export class ObjectStore {
       });
       if (remaining !== undefined) remaining -= result.bytes;
     }
+    const { contentDigest } = await import("./content-digest.ts");
+    await writeFile(join(temporary, CONTENT_DIGEST_FILE), `${await contentDigest(contentDir)}\n`);
     return metadata;
   }
 
@@ -140,21 +164,6 @@ export class ObjectStore {
       return await mkdtemp(join(root, `${kind}-${process.pid}-`));
     } catch (error) {
       throw storeIoError("creating a temporary folder in", root, error);
-    }
-  }
-
-  /** Removes temporary folders left by processes that no longer run (killed mid-install). */
-  private async removeStaleTemporaries(): Promise<void> {
-    let names: string[];
-    try {
-      names = await readdir(this.layout.tempRoot());
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const pid = Number(/^[a-z]+-(\d+)-/.exec(name)?.[1]);
-      if (!Number.isInteger(pid) || pid === process.pid || isProcessAlive(pid)) continue;
-      await rm(join(this.layout.tempRoot(), name), { recursive: true, force: true });
     }
   }
 }
@@ -200,7 +209,6 @@ async function commitFolder(temporary: string, destination: string): Promise<boo
     return false;
   }
 }
-
 /** True when `dir` holds exactly these files with these contents. */
 async function hasFiles(dir: string, files: Record<string, string | Uint8Array>): Promise<boolean> {
   for (const [name, data] of Object.entries(files)) {
@@ -228,13 +236,4 @@ async function replaceFolder(destination: string, scratch: string, files: Record
   await rename(destination, join(scratch, "old"));
   await rename(fresh, destination);
   await rm(scratch, { recursive: true, force: true });
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return isErrnoCode(error, "EPERM");
-  }
 }

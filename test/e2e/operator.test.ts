@@ -186,6 +186,16 @@ describe("ocx why", () => {
     await sandbox.cleanup();
   });
 
+  test("explains a project's tools and [env] without references", async () => {
+    const sandbox = await patchedSandbox();
+    await writeFile(join(sandbox.cwd, "ocx.toml"), `[tools]\njdk = "${reg}/team/jdk:17"\n[env]\nSSL_CERT_FILE = "/project.pem"\n`);
+    await sandbox.ok(["trust"]);
+    const { steps } = JSON.parse(await sandbox.ok(["why", "SSL_CERT_FILE", "--json"]));
+    expect(steps.map((step: { id: string }) => step.id)).toEqual([`${reg}/team/jdk:17`, `${reg}/corp/ca:1`, join(sandbox.cwd, "ocx.toml")]);
+    expect(steps[2]).toMatchObject({ value: "/project.pem", overrode: { id: `${reg}/corp/ca:1`, value: steps[1].value } });
+    await sandbox.cleanup();
+  });
+
   test("reports a caller's value that no package touches", async () => {
     const sandbox = await Sandbox.create();
     const stdout = await sandbox.ok(["why", "LANG", `${reg}/team/plain:1`]);

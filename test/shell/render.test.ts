@@ -101,14 +101,16 @@ describe("parseShellName", () => {
     ["dash", "posix"],
     ["/usr/bin/zsh", "zsh"],
     [" Bash ", "bash"],
+    ["pwsh", "pwsh"],
+    ["PowerShell", "pwsh"],
   ])("parses %p as %p", (text, expected) => {
     expect(parseShellName(text)).toBe(expected as ReturnType<typeof parseShellName>);
   });
 
-  test.each(["pwsh", "", "ksh", "bash5"])("rejects %p", (text) => {
+  test.each(["cmd", "", "ksh", "bash5"])("rejects %p", (text) => {
     const error = failure(() => parseShellName(text));
     expect(error.message).toBe(`unknown shell "${text}"`);
-    expect(error.hint).toBe("use one of: bash, zsh, fish, posix (sh and dash mean posix)");
+    expect(error.hint).toBe("use one of: bash, zsh, fish, posix, pwsh (sh and dash mean posix, powershell means pwsh)");
     expect(error.code).toBe(SHELL_UNKNOWN);
     expect(error.exitCode).toBe(ExitCode.usage);
   });

@@ -59,7 +59,7 @@ export function quotingScript(dir: string): ShellScript {
 // Each shell evals the script under its strictest option for unset
 // variables, then prints the environment NUL-separated so newlines survive.
 const EVAL_AND_PRINT = 'eval "$(/usr/bin/cat "$OCX_TEST_SCRIPT")"; /usr/bin/env -0';
-const COMMANDS: Record<ShellName, string[]> = {
+const COMMANDS: Record<Exclude<ShellName, "pwsh">, string[]> = {
   bash: ["/usr/bin/bash", "--norc", "--noprofile", "-c", `set -eu; ${EVAL_AND_PRINT}`],
   zsh: ["/usr/bin/zsh", "-f", "-c", `setopt nounset errexit; ${EVAL_AND_PRINT}`],
   posix: ["/usr/bin/dash", "-c", `set -eu; ${EVAL_AND_PRINT}`],
@@ -82,7 +82,7 @@ export interface ShellRun {
  * Renders the quoting script for `shell`, runs it in the real shell and
  * reads back the environment.
  */
-export async function runQuotingScript(shell: ShellName): Promise<ShellRun> {
+export async function runQuotingScript(shell: Exclude<ShellName, "pwsh">): Promise<ShellRun> {
   const dir = await mkdtemp(join(tmpdir(), `ocx-shell-${shell}-`));
   const scriptPath = join(dir, "script");
   await writeFile(scriptPath, renderEnv(shell, quotingScript(dir)));

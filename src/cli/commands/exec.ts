@@ -2,9 +2,9 @@ import { constants } from "node:os";
 import type { CAC } from "cac";
 import { NO_PATCHES_ENV } from "../../config/load-config.ts";
 import { ExitCode, OcxError } from "../../error/index.ts";
-import { requireReferences, usageError } from "../arguments.ts";
+import { usageError } from "../arguments.ts";
 import type { CommandRunner } from "../context.ts";
-import { composeFor } from "../environment.ts";
+import { composeRequested } from "../environment.ts";
 
 /** Variables `--clean` keeps from the caller: identity, terminal and locale only. */
 const CLEAN_PATH = "/usr/local/bin:/usr/bin:/bin";
@@ -16,7 +16,7 @@ export const EXEC_CANNOT_RUN = "EXEC_CANNOT_RUN";
 export function registerExec(cli: CAC, run: CommandRunner): void {
   cli
     .command("exec [...references]", "Run a command in the packages' composed environment")
-    .usage("exec [--clean] REF... -- CMD [ARGS...]")
+    .usage("exec [--clean] [REF...] -- CMD [ARGS...]   (no REF: the [tools] of ocx.toml)")
     .option("--clean", "Start from an empty environment (keeps HOME, USER, TERM, locale; PATH is the packages' plus /usr/local/bin:/usr/bin:/bin)")
     .example("ocx exec localhost:5000/tools/jq:1.7 -- jq --version")
     .action(
@@ -25,10 +25,9 @@ export function registerExec(cli: CAC, run: CommandRunner): void {
         if (command.length === 0) {
           throw usageError("ocx exec needs a command after --", "example: ocx exec REF -- tool --version");
         }
-        const roots = requireReferences(references, "exec");
         // A clean environment still finds the system's basic tools, after the packages' own.
         const base = options.clean ? { ...pick(ctx.env, CLEAN_KEEP), PATH: CLEAN_PATH } : { ...ctx.env };
-        const { result, session } = await composeFor(ctx, roots, base);
+        const { result, session } = await composeRequested(ctx, { references, command: "exec", base });
         // A nested ocx (a build script calling `ocx exec`) keeps the project's
         // opt-out even when it runs outside the project folder.
         const { noPatches } = session.config;

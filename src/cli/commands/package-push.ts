@@ -1,7 +1,6 @@
 import type { CAC } from "cac";
 import { parseReference } from "../../oci/reference.ts";
-import type { Platform } from "../../oci/types.ts";
-import { requireOnline, toArray, usageError } from "../arguments.ts";
+import { requireOnline, parsePlatform, toArray } from "../arguments.ts";
 import type { CommandRunner } from "../context.ts";
 
 export function registerPackagePush(cli: CAC, run: CommandRunner): void {
@@ -21,12 +20,4 @@ export function registerPackagePush(cli: CAC, run: CommandRunner): void {
         ctx.stdout(ctx.isJson ? `${JSON.stringify(result, null, 2)}\n` : `${result.reference} ${result.digest}\n`);
       }),
     );
-}
-
-function parsePlatform(text: string): Platform {
-  const [os, architecture, variant, ...rest] = text.split("/");
-  if (!os || !architecture || rest.length > 0) {
-    throw usageError(`invalid platform "${text}"`, "write platforms as os/arch, e.g. linux/amd64");
-  }
-  return { os, architecture, ...(variant ? { variant } : {}) };
 }

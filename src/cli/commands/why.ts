@@ -1,5 +1,6 @@
 import type { CAC } from "cac";
 import { parseReference } from "../../oci/reference.ts";
+import { composeProjectEnv } from "../../resolve/project-env.ts";
 import { explainVariable, type VariableExplanation, type VariableStep } from "../../resolve/explain-variable.ts";
 import { usageError } from "../arguments.ts";
 import type { CommandRunner } from "../context.ts";
@@ -7,7 +8,7 @@ import type { CommandRunner } from "../context.ts";
 export function registerWhy(cli: CAC, run: CommandRunner): void {
   cli
     .command("why <variable> [...references]", "Explain which packages, patches and plugins set a variable")
-    .usage("why VAR [REF...] [--json]")
+    .usage("why VAR [REF...] [--json]   (no REF: the trusted project's [tools] and [env])")
     .example("ocx why SSL_CERT_FILE localhost:5000/tools/node:22")
     .action(
       run(async (ctx, variable: string, references: string[]) => {
@@ -15,9 +16,17 @@ export function registerWhy(cli: CAC, run: CommandRunner): void {
           throw usageError(`invalid variable name "${variable}"`, "name the variable first, then the packages: ocx why PATH REF...");
         }
         const session = await ctx.openSession();
-        // Planned and composed only: explaining a value installs nothing.
-        const graph = await session.plan(references.map(parseReference));
-        const result = await session.compose(graph, ctx.env);
+        const project = session.config.project;
+        let graph;
+        let result;
+        if (references.length === 0 && project !== undefined) {
+          // The project's tools and [env], resolved as `ocx env` resolves them.
+          ({ graph, result } = await composeProjectEnv(session, { project, base: ctx.env }));
+        } else {
+          // Planned and composed only: explaining a value installs nothing.
+          graph = await session.plan(references.map(parseReference));
+          result = await session.compose(graph, ctx.env);
+        }
         const explanation = explainVariable(variable, { graph, result, base: ctx.env });
         ctx.stdout(ctx.isJson ? `${JSON.stringify(explanation, null, 2)}\n` : renderExplanation(explanation));
       }),
