@@ -1,5 +1,6 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ExitCode, isOcxError } from "../error/index.ts";
 import { OCI_MANIFEST_NOT_FOUND, OCI_UNREACHABLE } from "../oci/errors.ts";
 import { sha256Digest } from "../oci/digest.ts";
@@ -56,15 +57,19 @@ export class ArtifactStore {
 
   /**
    * A digest-pinned artifact (from a patch snapshot): read from the store,
-   * else fetched by digest. The tag index and the artifact link are left
-   * alone, since they record what the tag names, not what a snapshot pins.
-   * NOTE: without a link, garbage collection may remove the object; it is then
-   * fetched again by digest, which fails offline.
+   * else fetched by digest. The tag index and the `patch` link are left
+   * alone, since they record what the tag names, not what a snapshot pins;
+   * a `pinned-sha256-HEX` link beside it keeps the object from collection.
+   * NOTE: pinned links stay after the snapshot changes, until the patch
+   * registry leaves the config.
    */
   private async readPinned(reference: Reference, layerMediaType: string): Promise<ArtifactState> {
     const digest = reference.digest!;
     const bytes = await this.readStored(digest);
-    if (bytes !== undefined) return { state: "present", digest, bytes };
+    if (bytes !== undefined) {
+      await this.linkPinned(reference, digest);
+      return { state: "present", digest, bytes };
+    }
     if (this.options.isOffline) {
       return { state: "unavailable", reason: `"${formatReference(reference)}" is not in the store and ocx is offline` };
     }
@@ -107,12 +112,23 @@ export class ArtifactStore {
     const bytes = await client.fetchBlobBytes(reference.registry, reference.repository, layer);
 
     const objectDir = await objects.storeArtifact(fetched.digest, { "manifest.json": fetched.bytes, [LAYER_FILE]: bytes });
-    if (isPinned) return { state: "present", digest: fetched.digest, bytes };
+    if (isPinned) {
+      await this.linkPinned(reference, fetched.digest);
+      return { state: "present", digest: fetched.digest, bytes };
+    }
     const link = layout.artifactLink(reference.registry, reference.repository);
     await replaceSymlink(layout.relativeTarget(link, objectDir), link);
     await index.record(reference.registry, reference.repository, tag, { digest: fetched.digest, mediaType: fetched.mediaType });
     log(reporter, "debug", `synced ${formatReference(reference)}`, { digest: fetched.digest });
     return { state: "present", digest: fetched.digest, bytes };
+  }
+
+  private async linkPinned(reference: Reference, digest: string): Promise<void> {
+    const { layout } = this.options;
+    const folder = dirname(layout.artifactLink(reference.registry, reference.repository));
+    const link = join(folder, `pinned-${digest.replace(":", "-")}`);
+    if (existsSync(link)) return;
+    await replaceSymlink(layout.relativeTarget(link, layout.objectDir(digest)), link);
   }
 
   /** The stored layer, if present and matching the digest its manifest records. */

@@ -100,6 +100,10 @@ describe("ocx patch freeze", () => {
     // A single-platform push: the tag's digest is the platform manifest's.
     expect(order.find((node: { identifier: string }) => node.identifier === `${reg}/corp/pin:1`).digest).toBe(frozenDigest);
 
+    // The pinned companion is kept alive by the install it patches.
+    await pinned.ok(["clean"]);
+    expect(JSON.parse(await pinned.ok(["env", "--json", "--offline", `${reg}/team/app:1`])).env.PIN).toBe("one");
+
     const unpinned = await patchedSandbox();
     expect((await envOf(unpinned, `${reg}/team/app:1`)).PIN).toBe("two");
     for (const sandbox of [freezer, pinned, unpinned]) await sandbox.cleanup();
