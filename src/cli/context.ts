@@ -1,5 +1,5 @@
 import type { LogLevel, Reporter } from "../report/reporter.ts";
-import type { Session } from "../resolve/session.ts";
+import type { Session, SessionOptions } from "../resolve/session.ts";
 import { StderrReporter } from "./stderr-reporter.ts";
 
 /** Flags every command accepts. */
@@ -22,9 +22,12 @@ export interface CommandContext {
    * `isRefreshing` for commands that sync with registries (install, index
    * update); `isOffline: true` forces offline whatever the flags say (e.g.
    * `bundle import`); `projectFile` replaces the search for ocx.toml up from
-   * the cwd, and `null` means none.
+   * the cwd, and `null` means none. `extraPlugins` and
+   * `ignoredPatchRepositories` serve `ocx patch test`.
    */
-  openSession(options?: { isRefreshing?: boolean; isOffline?: boolean; projectFile?: string | null }): Promise<Session>;
+  openSession(
+    options?: Pick<SessionOptions, "isRefreshing" | "isOffline" | "projectFile" | "extraPlugins" | "ignoredPatchRepositories">,
+  ): Promise<Session>;
 }
 
 export function createContext(flags: GlobalFlags, argv: string[]): CommandContext {

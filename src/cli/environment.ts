@@ -5,11 +5,13 @@ import { parseReference } from "../oci/reference.ts";
 import { composeProjectEnv } from "../resolve/project-env.ts";
 import { requireReferences, usageError } from "./arguments.ts";
 import type { PackageGraph } from "../resolve/build-graph.ts";
+import type { Session } from "../resolve/session.ts";
 import type { CommandContext } from "./context.ts";
 
 export interface ComposedEnvironment {
   graph: PackageGraph;
   result: ComposeResult;
+  session: Session;
 }
 
 /**
@@ -27,7 +29,7 @@ export async function composeFor(
   const result = await session.compose(graph, base);
   await session.install(graph);
   reportConflicts(ctx.reporter, result);
-  return { graph, result };
+  return { graph, result, session };
 }
 
 /**
@@ -53,7 +55,7 @@ export async function composeRequested(
   if (project === undefined) requireReferences([], options.command);
   const { graph, result } = await composeProjectEnv(session, { project: project!, base: options.base });
   reportConflicts(ctx.reporter, result);
-  return { graph, result };
+  return { graph, result, session };
 }
 
 function reportConflicts(reporter: Reporter, result: ComposeResult): void {

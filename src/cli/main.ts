@@ -1,8 +1,10 @@
 import { cac } from "cac";
 import { ExitCode, OcxError, isOcxError } from "../error/index.ts";
 import { createContext, type CommandRunner, type GlobalFlags } from "./context.ts";
+import { registerConfigShow } from "./commands/config-show.ts";
 import { registerActivate } from "./commands/activate.ts";
 import { registerDeps } from "./commands/deps.ts";
+import { registerDoctor } from "./commands/doctor.ts";
 import { registerEnv } from "./commands/env.ts";
 import { registerExec } from "./commands/exec.ts";
 import { registerIndexUpdate } from "./commands/index-update.ts";
@@ -10,11 +12,14 @@ import { registerInstall } from "./commands/install.ts";
 import { registerLogin, registerLogout } from "./commands/login.ts";
 import { registerPackagePush } from "./commands/package-push.ts";
 import { registerPatchPublish } from "./commands/patch-publish.ts";
+import { registerPatchSync } from "./commands/patch-sync.ts";
+import { registerPatchTest } from "./commands/patch-test.ts";
 import { registerBundle } from "./commands/bundle.ts";
 import { registerClean } from "./commands/clean.ts";
 import { registerUninstall } from "./commands/uninstall.ts";
 import { registerVerify } from "./commands/verify.ts";
 import { registerPlugin } from "./commands/plugin.ts";
+import { registerWhy } from "./commands/why.ts";
 import { registerTrust } from "./commands/trust.ts";
 import { CLI_USAGE } from "./errors.ts";
 import { VERSION } from "./version.ts";
@@ -22,10 +27,11 @@ import { VERSION } from "./version.ts";
 
 /** Two-word commands (`index update`) are matched as one cac command name. */
 const GROUPS: Record<string, string[]> = {
+  config: ["show"],
   bundle: ["export", "import", "inventory"],
   index: ["update"],
   package: ["push"],
-  patch: ["publish"],
+  patch: ["publish", "test", "sync", "freeze"],
   plugin: ["list", "new"],
 };
 
@@ -68,11 +74,16 @@ export async function main(argv: string[]): Promise<number> {
   registerPatchPublish(cli, run);
   registerLogin(cli, run);
   registerLogout(cli, run);
+  registerPatchTest(cli, run);
+  registerPatchSync(cli, run);
   registerUninstall(cli, run);
   registerClean(cli, run);
   registerVerify(cli, run);
   registerBundle(cli, run);
   registerPlugin(cli, run);
+  registerWhy(cli, run);
+  registerConfigShow(cli, run);
+  registerDoctor(cli, run);
   registerTrust(cli, run);
   cli.help();
   cli.version(VERSION, "-V, --version");

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { existsSync } from "node:fs";
 import * as v from "valibot";
 import { parse, TomlError } from "smol-toml";
+import { findGlobProblem } from "../patch/glob.ts";
 import { configInvalid } from "./errors.ts";
 import type { TrustStore } from "./trust.ts";
 import { mergeRegistrySettings, type RegistrySettings } from "./registry-settings.ts";
@@ -21,6 +22,8 @@ export interface ConfigTier {
 export interface PatchSourceConfig extends PatchesConfig {
   tier: TierName;
   required: boolean;
+  /** Set by the system tier only: no opt-out applies to this source. */
+  enforced: boolean;
 }
 
 export interface Config {
@@ -42,9 +45,20 @@ export interface Config {
   pluginTimeoutMs: number | undefined;
   /** Every tier's tables merged key by key (lower tiers win), for plugins. */
   merged: Record<string, unknown>;
+  /** `no-patches` globs of every tier, then those of OCX_NO_PATCHES. */
+  noPatches: string[];
+  /** The `patch-snapshot` file of the lowest tier naming one, resolved against it. */
+  patchSnapshot: { file: string; tier: TierName } | undefined;
+  /** Files whose `[mirrors]` were dropped because an enforced patch source is configured. */
+  ignoredMirrors?: string[];
+  /** OCX_SYSTEM_CONFIG when it was ignored because the host has a system config. */
+  ignoredSystemOverride?: string;
   /** A project file that was found but skipped because it is not trusted. */
   untrustedProject?: string | undefined;
 }
+
+/** Comma-separated `no-patches` globs that `ocx exec` passes to its child. */
+export const NO_PATCHES_ENV = "OCX_NO_PATCHES";
 
 export const DEFAULT_SYSTEM_CONFIG = "/etc/ocx/config.toml";
 export const PROJECT_CONFIG_NAME = "ocx.toml";
@@ -53,6 +67,8 @@ export interface LoadConfigOptions {
   home: string;
   cwd: string;
   env: Record<string, string | undefined>;
+  /** The managed host's system config; tests replace it. */
+  defaultSystemConfig?: string;
   /** The project file to use instead of searching up from `cwd`; `null` means none. */
   projectFile?: string | null;
   /** When given, a project file is used only if trusted in its current content. */
@@ -64,8 +80,9 @@ export interface LoadConfigOptions {
  * tier fails the whole load, so ocx never runs on silently dropped settings.
  */
 export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
+  const system = systemConfigFile(options);
   const candidates: { name: TierName; file: string | undefined }[] = [
-    { name: "system", file: options.env.OCX_SYSTEM_CONFIG || DEFAULT_SYSTEM_CONFIG },
+    { name: "system", file: system.file },
     { name: "user", file: join(options.home, "config.toml") },
     { name: "project", file: options.projectFile === undefined ? findProjectFile(options.cwd) : (options.projectFile ?? undefined) },
   ];
@@ -80,7 +97,12 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
     const config = await readTier(candidate.file, candidate.name);
     if (config !== undefined) tiers.push({ name: candidate.name, file: candidate.file, config });
   }
-  return { ...mergeTiers(tiers), untrustedProject };
+  const merged = mergeTiers(tiers, { noPatchesEnv: options.env[NO_PATCHES_ENV] });
+  return {
+    ...merged,
+    untrustedProject,
+    ...(system.ignored === undefined ? {} : { ignoredSystemOverride: system.ignored }),
+  };
 }
 
 async function isTrusted(trust: TrustStore, file: string): Promise<boolean> {
@@ -93,7 +115,31 @@ async function isTrusted(trust: TrustStore, file: string): Promise<boolean> {
   return trust.isTrusted(file, content);
 }
 
-export function mergeTiers(tiers: ConfigTier[]): Config {
+/**
+ * OCX_SYSTEM_CONFIG is honoured only when the managed path does not exist:
+ * on a host whose operator wrote /etc/ocx/config.toml, a user must not
+ * escape enforced patches by pointing the variable at an empty file. Hosts
+ * without a system config (CI, developer machines) can still use it.
+ */
+export function systemConfigFile(options: LoadConfigOptions): { file: string; ignored?: string } {
+  const managed = options.defaultSystemConfig ?? DEFAULT_SYSTEM_CONFIG;
+  const override = options.env.OCX_SYSTEM_CONFIG;
+  if (!override) return { file: managed };
+  if (existsSync(managed)) return { file: managed, ...(override === managed ? {} : { ignored: override }) };
+  return { file: override };
+}
+
+/** Splits OCX_NO_PATCHES; invalid globs fail like an invalid config. */
+function parseNoPatchesEnv(value: string | undefined): string[] {
+  const patterns = (value ?? "").split(",").map((item) => item.trim()).filter((item) => item !== "");
+  for (const pattern of patterns) {
+    const problem = findGlobProblem(pattern);
+    if (problem !== undefined) throw configInvalid(NO_PATCHES_ENV, { reason: `invalid pattern "${pattern}": ${problem}` });
+  }
+  return patterns;
+}
+
+export function mergeTiers(tiers: ConfigTier[], options: { noPatchesEnv?: string } = {}): Config {
   const patches: PatchSourceConfig[] = [];
   const insecure = new Set<string>();
   const tls = new Set<string>();
@@ -103,11 +149,21 @@ export function mergeTiers(tiers: ConfigTier[]): Config {
   let pluginAllow: string[] | undefined;
   let pluginTimeoutMs: number | undefined;
   let merged: Record<string, unknown> = {};
+  const noPatches: string[] = [];
+  let patchSnapshot: Config["patchSnapshot"];
 
   for (const tier of tiers) {
     const { config } = tier;
     if (config.patches) {
-      const entry = { ...config.patches, tier: tier.name, required: config.patches.required ?? true };
+      if (config.patches.enforced !== undefined && tier.name !== "system") {
+        throw configInvalid(tier.file, { key: "patches.enforced", reason: "may only be set in the system config" });
+      }
+      const entry = {
+        ...config.patches,
+        tier: tier.name,
+        required: config.patches.required ?? true,
+        enforced: config.patches.enforced === true,
+      };
       const isDuplicate = patches.some(
         (known) => known.registry === entry.registry && (known.path ?? "") === (entry.path ?? ""),
       );
@@ -125,8 +181,12 @@ export function mergeTiers(tiers: ConfigTier[]): Config {
       pluginAllow = config.plugins.allow;
     }
     pluginTimeoutMs = config.plugins?.timeout_ms ?? pluginTimeoutMs;
+    noPatches.push(...(config["no-patches"] ?? []));
+    const snapshot = config["patch-snapshot"];
+    if (snapshot !== undefined) patchSnapshot = { file: resolve(dirname(tier.file), snapshot), tier: tier.name };
     merged = mergeTables(merged, config as Record<string, unknown>);
   }
+  const ignoredMirrors = lockMirrors(tiers, patches, merged);
   return {
     tiers,
     patches,
@@ -134,13 +194,31 @@ export function mergeTiers(tiers: ConfigTier[]): Config {
     tlsRegistries: [...tls],
     maxPackageBytes,
     offline,
-    registry: mergeRegistrySettings(tiers),
+    registry: mergeRegistrySettings(tiers, { isMirrorsSystemOnly: patches.some((source) => source.enforced) }),
     project: projectOf(tiers.find((tier) => tier.name === "project")),
     pluginPaths,
     pluginAllow,
     pluginTimeoutMs,
     merged,
+    noPatches: [...new Set([...noPatches, ...parseNoPatchesEnv(options.noPatchesEnv)])],
+    ...(ignoredMirrors.length === 0 ? {} : { ignoredMirrors }),
+    patchSnapshot,
   };
+}
+
+/**
+ * With an enforced patch source, only the system tier's `[mirrors]` apply:
+ * a user mirror for the companions' registry would redirect enforced
+ * companions to content the operator never chose. Returns the files whose
+ * mirrors were dropped.
+ */
+function lockMirrors(tiers: ConfigTier[], patches: PatchSourceConfig[], merged: Record<string, unknown>): string[] {
+  if (!patches.some((source) => source.enforced)) return [];
+  const ignored = tiers.filter((tier) => tier.name !== "system" && tier.config.mirrors !== undefined).map((tier) => tier.file);
+  const systemMirrors = tiers.find((tier) => tier.name === "system")?.config.mirrors;
+  if (systemMirrors === undefined) delete merged.mirrors;
+  else merged.mirrors = systemMirrors;
+  return ignored;
 }
 
 function mergeTables(base: Record<string, unknown>, next: Record<string, unknown>): Record<string, unknown> {

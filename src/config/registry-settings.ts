@@ -39,8 +39,9 @@ export const DEFAULT_NETWORK: NetworkSettings = {
  */
 export function mergeRegistrySettings(
   tiers: ConfigTier[],
-  env: Record<string, string | undefined> = process.env,
+  options: { env?: Record<string, string | undefined>; isMirrorsSystemOnly?: boolean } = {},
 ): RegistrySettings {
+  const env = options.env ?? process.env;
   const caFiles: RegistrySettings["caFiles"] = {};
   const mirrors: RegistrySettings["mirrors"] = {};
   const network = { ...DEFAULT_NETWORK };
@@ -53,7 +54,9 @@ export function mergeRegistrySettings(
       if (caFile === undefined) continue;
       caFiles[host] = { path: resolveConfigPath(caFile, tier.file, env), file: tier.file };
     }
-    for (const [registry, list] of Object.entries(tierMirrors)) {
+    // With an enforced patch source only the operator's tier may redirect pulls.
+    const isMirrorTier = !options.isMirrorsSystemOnly || tier.name === "system";
+    for (const [registry, list] of Object.entries(isMirrorTier ? tierMirrors : {})) {
       mirrors[registry] = list.map(toMirrorSetting);
     }
     const tierNetwork = tier.config.network ?? {};

@@ -1,9 +1,12 @@
 import * as v from "valibot";
+import { findGlobProblem } from "../patch/glob.ts";
 
 const PatchesSchema = v.strictObject({
   registry: v.pipe(v.string(), v.minLength(1)),
   path: v.optional(v.pipe(v.string(), v.minLength(1))),
   required: v.optional(v.boolean()),
+  /** System tier only: lower tiers, OCX_NO_PATCHES and `no-patches` cannot opt out. */
+  enforced: v.optional(v.boolean()),
 });
 
 /** `[registries."host:port"]`: settings for one registry host. */
@@ -46,6 +49,14 @@ const NetworkSchema = v.strictObject({
   parallel_downloads: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(64))),
 });
 
+const GlobListSchema = v.array(
+  v.pipe(
+    v.string(),
+    v.minLength(1),
+    v.check((pattern) => findGlobProblem(pattern) === undefined, (issue) => `invalid pattern ${issue.received}: ${findGlobProblem(String(issue.input))}`),
+  ),
+);
+
 const LimitsSchema = v.strictObject({
   /** Upper bound on the bytes one package may extract to. */
   max_package_bytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
@@ -70,6 +81,10 @@ export const ConfigFileSchema = v.strictObject({
   network: v.optional(NetworkSchema),
   offline: v.optional(v.boolean()),
   plugins: v.optional(PluginsSchema),
+  /** Globs over base identifiers (`registry/repository:tag`) that skip non-enforced patches. */
+  "no-patches": v.optional(GlobListSchema),
+  /** A snapshot written by `ocx patch freeze`; patches then resolve to its digests only. */
+  "patch-snapshot": v.optional(v.pipe(v.string(), v.minLength(1))),
   /** Settings tables for plugins, `[plugin.NAME]`, validated by each plugin. */
   plugin: v.optional(v.record(v.string(), v.record(v.string(), v.unknown()))),
 });

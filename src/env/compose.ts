@@ -35,7 +35,13 @@ export function composeEnv(
       if (after === undefined) continue;
 
       env.set(key, after);
-      (origins[key] ??= []).push({ id: input.id, role: input.role, action: ACTIONS[run.type] });
+      (origins[key] ??= []).push({
+        id: input.id,
+        role: input.role,
+        action: ACTIONS[run.type],
+        value: after,
+        ...(before === undefined ? {} : { previous: before }),
+      });
       if (run.type === "constant") tracker.replace(key, input, after === before);
       else tracker.extend(key, input);
     }

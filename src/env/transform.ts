@@ -22,6 +22,7 @@ export function applyTransform(
 
   for (const [key, value] of Object.entries(changes)) {
     checkValue(pluginName, key, value);
+    const previous = env[key];
     if (value === undefined) {
       if (!Object.hasOwn(env, key)) continue;
       delete env[key];
@@ -33,8 +34,13 @@ export function applyTransform(
       changed.add(key);
       unset.delete(key);
     }
-    const action = value === undefined ? "unset" : "set";
-    (origins[key] ??= []).push({ id: pluginName, role: "plugin", action });
+    (origins[key] ??= []).push({
+      id: pluginName,
+      role: "plugin",
+      action: value === undefined ? "unset" : "set",
+      ...(value === undefined ? {} : { value }),
+      ...(previous === undefined ? {} : { previous }),
+    });
   }
 
   return {

@@ -22,6 +22,10 @@ export interface Origin {
   id: string;
   role: "package" | "companion" | "plugin";
   action: "set" | "prepend" | "append" | "unset";
+  /** The variable's value after this change; absent for `unset`. */
+  value?: string;
+  /** The value this change replaced or extended; absent when it was unset. */
+  previous?: string;
 }
 
 /**

@@ -4,3 +4,4 @@ export * from "./errors.ts";
 export * from "./glob.ts";
 export * from "./patch-repository.ts";
 export * from "./slugify.ts";
+export * from "./snapshot.ts";

@@ -1,5 +1,6 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ExitCode, isOcxError } from "../error/index.ts";
 import { OCI_MANIFEST_NOT_FOUND, OCI_UNREACHABLE } from "../oci/errors.ts";
 import { sha256Digest } from "../oci/digest.ts";
@@ -39,8 +40,9 @@ export class ArtifactStore {
 
   async read(reference: Reference, options: { layerMediaType: string; refresh?: boolean }): Promise<ArtifactState> {
     const { index, isOffline } = this.options;
-    const tag = reference.tag!;
     const name = formatReference(reference);
+    if (reference.digest !== undefined) return this.readPinned(reference, options.layerMediaType);
+    const tag = reference.tag!;
     if (!options.refresh || isOffline) {
       const state = await index.lookup(reference.registry, reference.repository, tag);
       if (state.state === "absent") return { state: "absent" };
@@ -50,10 +52,36 @@ export class ArtifactStore {
       }
       if (isOffline) return { state: "unavailable", reason: `"${name}" was never synced and ocx is offline` };
     }
+    return this.fetchOrExplain(reference, options.layerMediaType);
+  }
+
+  /**
+   * A digest-pinned artifact (from a patch snapshot): read from the store,
+   * else fetched by digest. The tag index and the `patch` link are left
+   * alone, since they record what the tag names, not what a snapshot pins;
+   * a `pinned-sha256-HEX` link beside it keeps the object from collection.
+   * NOTE: pinned links stay after the snapshot changes, until the patch
+   * registry leaves the config.
+   */
+  private async readPinned(reference: Reference, layerMediaType: string): Promise<ArtifactState> {
+    const digest = reference.digest!;
+    const bytes = await this.readStored(digest);
+    if (bytes !== undefined) {
+      await this.linkPinned(reference, digest);
+      return { state: "present", digest, bytes };
+    }
+    if (this.options.isOffline) {
+      return { state: "unavailable", reason: `"${formatReference(reference)}" is not in the store and ocx is offline` };
+    }
+    return this.fetchOrExplain(reference, layerMediaType);
+  }
+
+  private async fetchOrExplain(reference: Reference, layerMediaType: string): Promise<ArtifactState> {
+    const name = formatReference(reference);
     const known = this.unreachable.get(reference.registry);
     if (known !== undefined) return { state: "unavailable", reason: known };
     try {
-      return await this.fetch(reference, options.layerMediaType);
+      return await this.fetch(reference, layerMediaType);
     } catch (error) {
       const detail = isOcxError(error) ? error.message : String(error);
       const reason = `fetching "${name}" failed: ${detail}`;
@@ -67,11 +95,13 @@ export class ArtifactStore {
   private async fetch(reference: Reference, layerMediaType: string): Promise<ArtifactState> {
     const { client, index, objects, layout, reporter } = this.options;
     const tag = reference.tag!;
+    const isPinned = reference.digest !== undefined;
     let fetched;
     try {
       fetched = await client.getManifest(reference);
     } catch (error) {
       if (!isOcxError(error) || error.code !== OCI_MANIFEST_NOT_FOUND) throw error;
+      if (isPinned) throw error;
       await index.record(reference.registry, reference.repository, tag, null);
       log(reporter, "debug", `no artifact at ${formatReference(reference)}`);
       return { state: "absent" };
@@ -82,11 +112,23 @@ export class ArtifactStore {
     const bytes = await client.fetchBlobBytes(reference.registry, reference.repository, layer);
 
     const objectDir = await objects.storeArtifact(fetched.digest, { "manifest.json": fetched.bytes, [LAYER_FILE]: bytes });
+    if (isPinned) {
+      await this.linkPinned(reference, fetched.digest);
+      return { state: "present", digest: fetched.digest, bytes };
+    }
     const link = layout.artifactLink(reference.registry, reference.repository);
     await replaceSymlink(layout.relativeTarget(link, objectDir), link);
     await index.record(reference.registry, reference.repository, tag, { digest: fetched.digest, mediaType: fetched.mediaType });
     log(reporter, "debug", `synced ${formatReference(reference)}`, { digest: fetched.digest });
     return { state: "present", digest: fetched.digest, bytes };
+  }
+
+  private async linkPinned(reference: Reference, digest: string): Promise<void> {
+    const { layout } = this.options;
+    const folder = dirname(layout.artifactLink(reference.registry, reference.repository));
+    const link = join(folder, `pinned-${digest.replace(":", "-")}`);
+    if (existsSync(link)) return;
+    await replaceSymlink(layout.relativeTarget(link, layout.objectDir(digest)), link);
   }
 
   /** The stored layer, if present and matching the digest its manifest records. */

@@ -42,8 +42,15 @@ function applyConstants(
   options: { id: string; constants: { key: string; value: string }[]; base: Record<string, string | undefined> },
 ): void {
   for (const { key, value } of options.constants) {
+    const previous = result.env[key];
     result.env[key] = value;
-    (result.origins[key] ??= []).push({ id: options.id, role: "package", action: "set" });
+    (result.origins[key] ??= []).push({
+      id: options.id,
+      role: "package",
+      action: "set",
+      value,
+      ...(previous === undefined ? {} : { previous }),
+    });
   }
   result.changed = Object.keys(result.env)
     .filter((key) => result.env[key] !== options.base[key])

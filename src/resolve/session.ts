@@ -10,7 +10,7 @@ import { parseReference, type Reference } from "../oci/reference.ts";
 import type { Platform } from "../oci/types.ts";
 import type { PluginContext } from "../plugin/api.ts";
 import { loadPlugins } from "../plugin/load-plugins.ts";
-import { PluginHost } from "../plugin/plugin-host.ts";
+import { PluginHost, type LoadedPlugin } from "../plugin/plugin-host.ts";
 import { log, type Reporter } from "../report/reporter.ts";
 import { StoreLayout } from "../store/layout.ts";
 import { LocalIndex } from "../store/local-index.ts";
@@ -34,6 +34,10 @@ export interface SessionOptions {
   isRefreshing?: boolean;
   platform?: Platform;
   fetch?: typeof fetch;
+  /** Plugins added after the loaded ones, e.g. the descriptor `ocx patch test` tries. */
+  extraPlugins?: LoadedPlugin[];
+  /** Patch repositories (`registry/repository`) whose published descriptor is ignored, for `ocx patch test --replace`. */
+  ignoredPatchRepositories?: string[];
   /** The project file to use instead of searching up from `cwd`; `null` means none. */
   projectFile?: string | null;
 }
@@ -48,6 +52,8 @@ export interface Session {
   client: RegistryClient;
   resolver: PackageResolver;
   plugins: PluginHost;
+  /** Single-layer artifacts (patch descriptors) through the local index. */
+  artifacts: ArtifactStore;
   refs: RefStore;
   /** The shared/exclusive lock over the home that keeps `ocx clean` safe. */
   users: StoreUsers;
@@ -82,6 +88,9 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   if (config.untrustedProject !== undefined) {
     log(options.reporter, "warn", `ignoring untrusted project file "${config.untrustedProject}": run \`ocx trust\` to use it`);
   }
+  for (const file of config.ignoredMirrors ?? []) {
+    log(options.reporter, "warn", `ignoring [mirrors] in "${file}": with enforced patches only the system config may set mirrors`);
+  }
   const isOffline = options.isOffline || isTruthy(options.env.OCX_OFFLINE) || config.offline;
   const { reporter } = options;
   const layout = new StoreLayout(home);
@@ -111,7 +120,13 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   });
   const artifacts = new ArtifactStore({ client, index, objects, layout, isOffline, reporter });
   const context: PluginContext = {
-    config: Object.freeze({ ...config.merged, patches: config.patches }),
+    config: Object.freeze({
+      ...config.merged,
+      patches: config.patches,
+      "no-patches": config.noPatches,
+      "patch-snapshot": config.patchSnapshot,
+      "ignored-patch-repositories": options.ignoredPatchRepositories ?? [],
+    }),
     isOffline,
     isRefreshing: options.isRefreshing === true,
     log: {
@@ -121,7 +136,10 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     },
     readArtifact: (reference, readOptions) => artifacts.read(parseReference(reference), readOptions),
   };
-  const loaded = await loadPlugins({ home, paths: config.pluginPaths, allow: config.pluginAllow });
+  const loaded = [
+    ...(await loadPlugins({ home, paths: config.pluginPaths, allow: config.pluginAllow })),
+    ...(options.extraPlugins ?? []),
+  ];
   plugins = new PluginHost(loaded, { context, timeoutMs: config.pluginTimeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS });
   const host = plugins;
 
@@ -163,6 +181,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     client,
     resolver,
     plugins: host,
+    artifacts,
     refs,
     users,
     isOffline,

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig, mergeTiers, parseConfigText } from "../../src/config/load-config.ts";
+import { loadConfig, mergeTiers, parseConfigText, systemConfigFile } from "../../src/config/load-config.ts";
 import { CONFIG_INVALID } from "../../src/config/errors.ts";
 import { OcxError } from "../../src/error/index.ts";
 
@@ -87,5 +87,84 @@ describe("loadConfig", () => {
     await writeFile(join(root, "home", "config.toml"), "offline = 1\n");
     const load = loadConfig({ home: join(root, "home"), cwd: root, env: { OCX_SYSTEM_CONFIG: join(root, "none.toml") } });
     await expect(load).rejects.toThrow(/config\.toml:1/);
+  });
+});
+
+describe("enforced patches", () => {
+  test("rejects enforced outside the system tier", () => {
+    const merge = () => mergeTiers([
+      { name: "user", file: "/u/config.toml", config: { patches: { registry: "a.example/p", enforced: true } } },
+    ]);
+    expect(merge).toThrow('/u/config.toml: key "patches.enforced" may only be set in the system config');
+  });
+
+  test("keeps the enforced system source when a user tier repeats it weaker", () => {
+    const merged = mergeTiers([
+      { name: "system", file: "s", config: { patches: { registry: "corp.example/p", enforced: true } } },
+      { name: "user", file: "u", config: { patches: { registry: "corp.example/p", required: false } } },
+    ]);
+    expect(merged.patches).toEqual([{ registry: "corp.example/p", enforced: true, tier: "system", required: true }]);
+  });
+});
+
+describe("mirrors with enforced patches", () => {
+  test("keep only the system tier's mirrors", () => {
+    const merged = mergeTiers([
+      { name: "system", file: "s", config: { patches: { registry: "corp.example/p", enforced: true }, mirrors: { "a.example": ["m.corp"] } } },
+      { name: "user", file: "u", config: { mirrors: { "corp.example": ["evil.example"] } } },
+    ]);
+    expect(merged.merged.mirrors).toEqual({ "a.example": ["m.corp"] });
+    expect(merged.ignoredMirrors).toEqual(["u"]);
+  });
+
+  test("merge all tiers without enforcement", () => {
+    const merged = mergeTiers([
+      { name: "system", file: "s", config: { patches: { registry: "corp.example/p" } } },
+      { name: "user", file: "u", config: { mirrors: { "corp.example": ["m.example"] } } },
+    ]);
+    expect(merged.merged.mirrors).toEqual({ "corp.example": ["m.example"] });
+  });
+});
+
+describe("no-patches", () => {
+  test("joins every tier and OCX_NO_PATCHES", () => {
+    const merged = mergeTiers(
+      [
+        { name: "user", file: "u", config: { "no-patches": ["*/a:*"] } },
+        { name: "project", file: "p", config: { "no-patches": ["*/b:*"] } },
+      ],
+      { noPatchesEnv: "*/c:1, */a:*" },
+    );
+    expect(merged.noPatches).toEqual(["*/a:*", "*/b:*", "*/c:1"]);
+  });
+
+  test("rejects an invalid glob in OCX_NO_PATCHES", () => {
+    expect(() => mergeTiers([], { noPatchesEnv: "[a" })).toThrow("OCX_NO_PATCHES");
+  });
+
+  test("rejects an invalid glob in a tier", () => {
+    expect(() => parseConfigText('no-patches = ["[a"]\n', "p.toml")).toThrow("no-patches");
+  });
+});
+
+describe("systemConfigFile", () => {
+  test("honours OCX_SYSTEM_CONFIG when the managed file is missing", () => {
+    const file = systemConfigFile({ home: "/h", cwd: "/", env: { OCX_SYSTEM_CONFIG: "/t/s.toml" }, defaultSystemConfig: "/nonexistent/ocx.toml" });
+    expect(file).toEqual({ file: "/t/s.toml" });
+  });
+
+  test("ignores OCX_SYSTEM_CONFIG on a managed host", async () => {
+    const root = await mkdtemp(join(tmpdir(), "ocx-config-"));
+    const managed = join(root, "config.toml");
+    await writeFile(managed, '[patches]\nregistry = "corp.example/p"\nenforced = true\n');
+    await writeFile(join(root, "empty.toml"), "");
+    const config = await loadConfig({
+      home: join(root, "home"),
+      cwd: root,
+      env: { OCX_SYSTEM_CONFIG: join(root, "empty.toml") },
+      defaultSystemConfig: managed,
+    });
+    expect(config.patches.map((source) => source.registry)).toEqual(["corp.example/p"]);
+    expect(config.ignoredSystemOverride).toBe(join(root, "empty.toml"));
   });
 });

@@ -20,7 +20,7 @@ describe("mergeRegistrySettings", () => {
   test("expands ~/ in ca_file", () => {
     const settings = mergeRegistrySettings(
       [tier("user", "/u/.ocx/config.toml", '[registries."corp.example:5000"]\nca_file = "~/ca.pem"\n')],
-      { HOME: "/home/alice" },
+      { env: { HOME: "/home/alice" } },
     );
     expect(settings.caFiles["corp.example:5000"]?.path).toBe("/home/alice/ca.pem");
   });
@@ -54,6 +54,18 @@ describe("mergeRegistrySettings", () => {
     ]);
     expect(settings.mirrors["a.example"]?.map((mirror) => mirror.registry)).toEqual(["m2"]);
     expect(settings.network).toEqual({ ...DEFAULT_NETWORK, retries: 5, stallTimeoutMs: 100 });
+  });
+
+  test("keeps only system mirrors when asked", () => {
+    const settings = mergeRegistrySettings(
+      [
+        tier("system", "/s.toml", '[mirrors]\n"a.example" = ["m1"]\n'),
+        tier("user", "/u.toml", '[mirrors]\n"a.example" = ["m2"]\n"b.example" = ["m3"]\n'),
+      ],
+      { isMirrorsSystemOnly: true },
+    );
+    expect(Object.keys(settings.mirrors)).toEqual(["a.example"]);
+    expect(settings.mirrors["a.example"]?.[0]?.registry).toBe("m1");
   });
 
   test("rejects an unknown mirror request kind", () => {

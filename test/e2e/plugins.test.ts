@@ -76,7 +76,7 @@ describe("user plugins", () => {
     expect(document.env.FROM_JS_COMPANION).toBe("js");
     expect(document.env.FROM_TS_PLUGIN).toBe("js");
     expect(document.env.FROM_JS_PLUGIN).toBe("yes");
-    expect(document.origins.FROM_JS_PLUGIN).toEqual([{ id: "js-corp", role: "plugin", action: "set" }]);
+    expect(document.origins.FROM_JS_PLUGIN).toEqual([{ id: "js-corp", role: "plugin", action: "set", value: "yes" }]);
     expect(result.exitCode).toBe(0);
 
     const shell = await sandbox.ok(["env", "--shell", "bash", "--show-patches", `${reg}/team/base:1`], { env: { UNSET_ME: "x" } });

@@ -157,12 +157,18 @@ describe("composeEnv", () => {
     };
     const result = composeEnv([...walk, companion], {});
     expect(result.origins.PATH).toEqual([
-      { id: "r/team/b:1.0", role: "package", action: "prepend" },
-      { id: "r/team/dep:1.0", role: "package", action: "prepend" },
-      { id: "r/team/a:1.0", role: "package", action: "prepend" },
+      { id: "r/team/b:1.0", role: "package", action: "prepend", value: "/store/b/bin" },
+      { id: "r/team/dep:1.0", role: "package", action: "prepend", value: "/store/dep/bin:/store/b/bin", previous: "/store/b/bin" },
+      {
+        id: "r/team/a:1.0",
+        role: "package",
+        action: "prepend",
+        value: "/store/a/bin:/store/a/sbin:/store/dep/bin:/store/b/bin",
+        previous: "/store/dep/bin:/store/b/bin",
+      },
     ]);
     expect(result.origins.OPTS).toEqual([
-      { id: "r/corp/ca:1", role: "companion", action: "append" },
+      { id: "r/corp/ca:1", role: "companion", action: "append", value: "-Dca" },
     ]);
   });
 

@@ -18,15 +18,15 @@ describe("applyTransform", () => {
     expect(result.env.JAVA_TOOL_OPTIONS).toBe("-Dx=1");
     expect(result.changed).toEqual(["JAVA_HOME", "JAVA_TOOL_OPTIONS"]);
     expect(result.origins.JAVA_TOOL_OPTIONS).toEqual([
-      { id: "corp", role: "plugin", action: "set" },
+      { id: "corp", role: "plugin", action: "set", value: "-Dx=1" },
     ]);
   });
 
   test("appends plugin after package origin", () => {
     const result = applyTransform(composed, "corp", { JAVA_HOME: "/other" });
     expect(result.origins.JAVA_HOME).toEqual([
-      { id: "r/java:21", role: "package", action: "set" },
-      { id: "corp", role: "plugin", action: "set" },
+      { id: "r/java:21", role: "package", action: "set", value: "/jdk" },
+      { id: "corp", role: "plugin", action: "set", value: "/other", previous: "/jdk" },
     ]);
   });
 
@@ -34,7 +34,7 @@ describe("applyTransform", () => {
     const result = applyTransform(composed, "corp", { LANG: undefined });
     expect(Object.hasOwn(result.env, "LANG")).toBe(false);
     expect(result.unset).toEqual(["LANG"]);
-    expect(result.origins.LANG).toEqual([{ id: "corp", role: "plugin", action: "unset" }]);
+    expect(result.origins.LANG).toEqual([{ id: "corp", role: "plugin", action: "unset", previous: "C" }]);
   });
 
   test("unset removes key from changed", () => {

@@ -47,7 +47,7 @@ describe("PluginHost", () => {
     ).transformEnv(composed);
     expect(result.env).toEqual({ B: "2", C: "23" });
     expect(result.unset).toEqual(["A"]);
-    expect(result.origins.C).toEqual([{ id: "two", role: "plugin", action: "set" }]);
+    expect(result.origins.C).toEqual([{ id: "two", role: "plugin", action: "set", value: "23" }]);
   });
 
   test("gives a frozen copy of the environment", async () => {

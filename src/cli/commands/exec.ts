@@ -1,5 +1,6 @@
 import { constants } from "node:os";
 import type { CAC } from "cac";
+import { NO_PATCHES_ENV } from "../../config/load-config.ts";
 import { ExitCode, OcxError } from "../../error/index.ts";
 import { usageError } from "../arguments.ts";
 import type { CommandRunner } from "../context.ts";
@@ -26,8 +27,12 @@ export function registerExec(cli: CAC, run: CommandRunner): void {
         }
         // A clean environment still finds the system's basic tools, after the packages' own.
         const base = options.clean ? { ...pick(ctx.env, CLEAN_KEEP), PATH: CLEAN_PATH } : { ...ctx.env };
-        const { result } = await composeRequested(ctx, { references, command: "exec", base });
-        return spawnInherited(command, { ...base, ...result.env });
+        const { result, session } = await composeRequested(ctx, { references, command: "exec", base });
+        // A nested ocx (a build script calling `ocx exec`) keeps the project's
+        // opt-out even when it runs outside the project folder.
+        const { noPatches } = session.config;
+        const forwarded = noPatches.length === 0 ? {} : { [NO_PATCHES_ENV]: noPatches.join(",") };
+        return spawnInherited(command, { ...base, ...result.env, ...forwarded });
       }),
     );
 }
