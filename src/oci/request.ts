@@ -36,13 +36,13 @@ export interface RegistryRequest {
   actions?: string;
   /**
    * Sends the request to the registry itself even if it is a pull. Set for
-   * checks before an upload, where a mirror's copy says nothing about the
-   * registry's.
+   * checks before an upload, because a mirror's copy tells nothing about
+   * the registry's.
    */
   skipsMirrors?: boolean;
 }
 
-/** What sending a registry request needs; the client holds one. */
+/** Settings and collaborators for sending registry requests; one per client. */
 export interface RequestContext {
   isInsecure: (registry: string) => boolean;
   requestHeaders: (
@@ -113,7 +113,7 @@ const SLOW_FAILURE_MS = 5_000;
 
 /**
  * Repeats a request on 429, retryable 5xx statuses and transient network
- * errors, waiting with exponential backoff or as `Retry-After` says. The
+ * errors, waiting with exponential backoff or for the `Retry-After` delay. The
  * last failure is returned (a response) or thrown (an error naming the
  * registry, the repository and the attempts).
  */

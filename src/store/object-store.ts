@@ -27,7 +27,7 @@ export interface InstalledObject {
  * Where blobs come from: a registry, or an OCI image layout (a bundle). A
  * reader with `downloadBlob` (the registry client) gets its layers
  * downloaded to files first, so a broken body is fetched again before
- * extraction; a local layout is extracted straight from its stream.
+ * extraction. A local layout is extracted straight from its stream.
  */
 export type BlobReader = Pick<RegistryClient, "fetchBlob" | "fetchBlobBytes"> &
   Partial<Pick<RegistryClient, "downloadBlob">>;

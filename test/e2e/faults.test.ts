@@ -14,7 +14,7 @@ const stops: (FaultRegistry | ResettingProxy)[] = [];
 
 const FAST = "[network]\nretry_delay_ms = 1\nstall_timeout_ms = 300\n";
 
-/** Forwards to the real registry, letting `fault` answer instead. */
+/** Forwards to the real registry unless `fault` returns a response itself. */
 function startProxy(): FaultRegistry {
   const proxy = startFaultRegistry((request, url) => {
     const upstream = () =>

@@ -22,7 +22,7 @@ async function login(sandbox: Sandbox, password = PASSWORD): Promise<RunResult> 
   return sandbox.run(["login", registry.host, "-u", "alice", "--password-stdin"], { stdin: `${password}\n` });
 }
 
-/** Every spelling of the secret that could leak: plain, and inside a Basic value. */
+/** Checks the output for the secret, plain and inside a Basic value. */
 function expectNoSecret(result: RunResult): void {
   const output = result.stdout + result.stderr;
   expect(output).not.toContain(PASSWORD);

@@ -7,7 +7,7 @@ import { Sandbox, toolPackage } from "./harness.ts";
 
 /**
  * The registry cases of the client, run with dist/ocx against the real
- * docker-registry behind a proxy that changes what the client sees:
+ * docker-registry behind a proxy that changes what the client receives:
  * challenges, digest headers, Accept checks and credentials.
  */
 let registry: TestRegistry;
@@ -159,7 +159,7 @@ describe("Accept header with dist/ocx", () => {
 });
 
 describe("docker config credentials with dist/ocx", () => {
-  /** A proxy that requires Basic `user:secret` on every request. */
+  /** Starts a proxy that requires Basic `user:secret` on every request. */
   function basicProxy(user: string, secret: string): FaultRegistry {
     return startProxy((request, _url, upstream) =>
       request.headers.get("authorization") === `Basic ${btoa(`${user}:${secret}`)}`

@@ -16,7 +16,7 @@ const SERVICE = "ocx-test-registry";
 const ISSUER = "ocx-test-token-issuer";
 
 /**
- * A bearer token server on loopback for docker-registry's `auth.token`:
+ * Starts a bearer token server on loopback for docker-registry's `auth.token`:
  * checks Basic credentials against `users`, and signs an ES256 JWT that
  * grants the requested repository actions (none to anonymous callers).
  * The signing certificate rides in the `x5c` header and is the registry's
@@ -68,7 +68,7 @@ export async function startTokenServer(users: Record<string, string>): Promise<T
   };
 }
 
-/** The user name, undefined for anonymous, or null for wrong credentials. */
+/** Returns the user name, undefined for anonymous, or null for wrong credentials. */
 function authenticate(header: string | null, users: Record<string, string>): string | undefined | null {
   if (header === null) return undefined;
   const match = /^Basic (.+)$/.exec(header);

@@ -23,7 +23,7 @@ afterEach(async () => {
 
 const BLOB = new TextEncoder().encode("a layer of some length ".repeat(100));
 
-/** Serves BLOB, but answers the first `count` blob requests with `fault`. */
+/** Serves BLOB, but returns `fault` for the first `count` blob requests. */
 function faultyBlobs(count: number, fault: () => Response) {
   const content = new FakeContent();
   const { digest, size } = content.addBlob(BLOB);

@@ -36,7 +36,7 @@ function toolContent(): FakeContent {
   return content;
 }
 
-/** A client whose waits are recorded instead of slept. */
+/** Creates a client that records its retry waits instead of sleeping. */
 function fastClient(options: RegistryClientOptions = {}) {
   const waits: number[] = [];
   const reporter = new RecordingReporter();
