@@ -175,7 +175,7 @@ export function mergeTiers(tiers: ConfigTier[], options: { noPatchesEnv?: string
       if (tier.name !== "system") {
         throw configInvalid(tier.file, { key: "plugins.allow", reason: "may only be set in the system config" });
       }
-      pluginAllow = config.plugins.allow;
+      pluginAllow = config.plugins.allow.map((path) => resolve(dirname(tier.file), path));
     }
     pluginTimeoutMs = config.plugins?.timeout_ms ?? pluginTimeoutMs;
     noPatches.push(...(config["no-patches"] ?? []));

@@ -32,7 +32,7 @@ const LimitsSchema = v.strictObject({
 const PluginsSchema = v.strictObject({
   /** Plugin files (.ts or .js) or folders of them; relative paths start at the config file's folder. */
   paths: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
-  /** Names of the plugins allowed to load, besides the built-in ones. System tier only. */
+  /** Absolute plugin files or folders allowed to load, besides the built-in plugins. System tier only. */
   allow: v.optional(v.array(v.string())),
   /** Upper bound on one plugin hook call, in milliseconds. */
   timeout_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
