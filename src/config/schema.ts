@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { isReservedVariable } from "../env/reserved.ts";
 import { findGlobProblem } from "../patch/glob.ts";
 
 const PatchesSchema = v.strictObject({
@@ -70,7 +71,11 @@ export const ProjectFileSchema = v.strictObject({
   tools: v.optional(v.record(v.pipe(v.string(), v.minLength(1)), v.pipe(v.string(), v.minLength(1)))),
   env: v.optional(
     v.record(
-      v.pipe(v.string(), v.regex(VARIABLE_NAME, "a variable name (letters, digits and _)")),
+      v.pipe(
+        v.string(),
+        v.regex(VARIABLE_NAME, "a variable name (letters, digits and _)"),
+        v.check((key) => !isReservedVariable(key) && key !== "PATH", "a variable that is not PATH, OCX_* or owned by the shell (packages extend PATH)"),
+      ),
       v.pipe(v.string(), v.check((value) => !value.includes("\u0000"), "a string without NUL bytes")),
     ),
   ),

@@ -61,9 +61,8 @@ export function registerActivate(cli: CAC, run: CommandRunner): void {
 }
 
 function chooseShell(ctx: CommandContext, shell: string | undefined): ShellName {
-  if (shell !== undefined) return parseShellName(shell);
-  const name = ctx.env.SHELL?.split("/").at(-1);
-  return name === "bash" || name === "zsh" || name === "fish" || name === "pwsh" ? name : "posix";
+  // An unknown $SHELL (tcsh, say) is an error: POSIX code would not work there.
+  return parseShellName(shell ?? ctx.env.SHELL ?? "sh");
 }
 
 function printStatus(ctx: CommandContext): void {
