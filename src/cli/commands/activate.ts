@@ -52,9 +52,10 @@ export function registerActivate(cli: CAC, run: CommandRunner): void {
         });
         ctx.stdout(result.code);
         if (result.error === undefined) return;
-        // One line, so a broken project never floods every prompt.
+        // One line, so a broken project never floods every prompt. The hook
+        // does not run again until a watched file changes, so say how to retry.
         const hint = result.error.hint ? ` (${result.error.hint})` : "";
-        process.stderr.write(`ocx: error[${result.error.code}]: ${result.error.message}${hint}\n`);
+        process.stderr.write(`ocx: error[${result.error.code}]: ${result.error.message}${hint}; once fixed, run \`touch ocx.toml\` or cd out and back in to retry\n`);
         return result.error.exitCode;
       }),
     );
