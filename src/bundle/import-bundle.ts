@@ -180,7 +180,12 @@ async function applyEntry(session: Session, reader: LayoutReader, entry: Planned
     if (object.isNew) installed += 1;
   }
   if (reference.tag !== undefined && reference.digest === undefined) {
-    await session.index.record(reference.registry, reference.repository, reference.tag, tagEntry(entry));
+    const entryToRecord = tagEntry(entry);
+    const previous = await session.index.lookup(reference.registry, reference.repository, reference.tag);
+    if (previous.state === "present" && previous.entry.digest !== entryToRecord.digest) {
+      log(session.reporter, "info", `${formatReference(reference)} now names ${entryToRecord.digest} (was ${previous.entry.digest})`);
+    }
+    await session.index.record(reference.registry, reference.repository, reference.tag, entryToRecord);
   }
   return installed;
 }

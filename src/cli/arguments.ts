@@ -3,11 +3,16 @@ import { parseReference, type Reference } from "../oci/reference.ts";
 import type { Platform } from "../oci/types.ts";
 import { CLI_USAGE } from "./errors.ts";
 
+/** Commands that fall back to the project's [tools] when no reference is named. */
+const PROJECT_COMMANDS = new Set(["env", "exec", "why"]);
+
 export function requireReferences(references: string[], command: string): Reference[] {
   if (references.length === 0) {
     throw usageError(
       `ocx ${command} needs at least one package reference`,
-      `name one (example: ocx ${command} localhost:5000/tools/jq:1.7), or run it in a folder whose ocx.toml, or a parent's, lists [tools]`,
+      PROJECT_COMMANDS.has(command)
+        ? `name one (example: ocx ${command} localhost:5000/tools/jq:1.7), or run it in a folder whose trusted ocx.toml, or a parent's, lists [tools]`
+        : `name one, e.g. ocx ${command} localhost:5000/tools/jq:1.7`,
     );
   }
   return references.map(parseReference);

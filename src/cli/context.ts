@@ -1,6 +1,7 @@
 import type { LogLevel, Reporter } from "../report/reporter.ts";
 import type { Session, SessionOptions } from "../resolve/session.ts";
 import { StderrReporter } from "./stderr-reporter.ts";
+import { writeStdout } from "./stdout.ts";
 
 /** Flags every command accepts. */
 export interface GlobalFlags {
@@ -43,7 +44,7 @@ export function createContext(flags: GlobalFlags, argv: string[]): CommandContex
     cwd: process.cwd(),
     reporter,
     isJson: flags.json === true,
-    stdout: (text) => void process.stdout.write(text),
+    stdout: (text) => void writeStdout(text),
     // Loaded on demand so `--help` and `--version` skip config, store and registry code.
     openSession: async (options = {}) => {
       const { openSession } = await import("../resolve/session.ts");

@@ -22,6 +22,7 @@ import { registerPlugin } from "./commands/plugin.ts";
 import { registerWhy } from "./commands/why.ts";
 import { registerTrust } from "./commands/trust.ts";
 import { CLI_USAGE } from "./errors.ts";
+import { writeStdout } from "./stdout.ts";
 import { VERSION } from "./version.ts";
 
 
@@ -159,7 +160,7 @@ function toOcxError(error: unknown): unknown {
 function reportError(error: unknown, options: { isJson: boolean; isVerbose: boolean }): number {
   if (isOcxError(error)) {
     if (options.isJson) {
-      process.stdout.write(`${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`);
+      writeStdout(`${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`);
     } else {
       process.stderr.write(`error[${error.code}]: ${error.message}\n`);
       if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);

@@ -173,12 +173,17 @@ export function mergeTiers(tiers: ConfigTier[], options: { noPatchesEnv?: string
     for (const host of config.registries?.tls ?? []) tls.add(host);
     maxPackageBytes = config.limits?.max_package_bytes ?? maxPackageBytes;
     offline = config.offline ?? offline;
+    // Trust covers the bytes of ocx.toml only, not the plugin files it would
+    // name, so plugins come from the system and user tiers alone.
+    if (tier.name === "project" && config.plugins !== undefined) {
+      throw configInvalid(tier.file, { key: "plugins", reason: "may only be set in the system or user config" });
+    }
     for (const path of config.plugins?.paths ?? []) pluginPaths.push(resolve(dirname(tier.file), path));
     if (config.plugins?.allow !== undefined) {
       if (tier.name !== "system") {
         throw configInvalid(tier.file, { key: "plugins.allow", reason: "may only be set in the system config" });
       }
-      pluginAllow = config.plugins.allow;
+      pluginAllow = config.plugins.allow.map((path) => resolve(dirname(tier.file), path));
     }
     pluginTimeoutMs = config.plugins?.timeout_ms ?? pluginTimeoutMs;
     noPatches.push(...(config["no-patches"] ?? []));

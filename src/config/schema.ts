@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { isReservedVariable } from "../env/reserved.ts";
 import { findGlobProblem } from "../patch/glob.ts";
 
 const PatchesSchema = v.strictObject({
@@ -65,7 +66,7 @@ const LimitsSchema = v.strictObject({
 const PluginsSchema = v.strictObject({
   /** Plugin files (.ts or .js) or folders of them; relative paths start at the config file's folder. */
   paths: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
-  /** Names of the plugins allowed to load, besides the built-in ones. System tier only. */
+  /** Absolute plugin files or folders allowed to load, besides the built-in plugins. System tier only. */
   allow: v.optional(v.array(v.string())),
   /** Upper bound on one plugin hook call, in milliseconds. */
   timeout_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
@@ -107,7 +108,11 @@ export const ProjectFileSchema = v.strictObject({
   tools: v.optional(v.record(v.pipe(v.string(), v.minLength(1)), v.pipe(v.string(), v.minLength(1)))),
   env: v.optional(
     v.record(
-      v.pipe(v.string(), v.regex(VARIABLE_NAME, "a variable name (letters, digits and _)")),
+      v.pipe(
+        v.string(),
+        v.regex(VARIABLE_NAME, "a variable name (letters, digits and _)"),
+        v.check((key) => !isReservedVariable(key) && key !== "PATH", "a variable that is not PATH, OCX_* or owned by the shell (packages extend PATH)"),
+      ),
       v.pipe(v.string(), v.check((value) => !value.includes("\u0000"), "a string without NUL bytes")),
     ),
   ),

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 
 import { ExitCode, OcxError } from "../error/ocx-error.ts";
+import { isReservedVariable } from "../env/reserved.ts";
 import { PACKAGE_METADATA_INVALID } from "./errors.ts";
 import { checkTemplate, DEPENDENCY_NAME_PATTERN } from "./template.ts";
 
@@ -29,15 +30,6 @@ export interface PackageMetadata {
 
 const SHELL_VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/**
- * Variables a shell owns or reads for its own behaviour: setting them from
- * package data breaks `eval` (bash refuses UID, fish refuses status) or
- * changes how the user's shell parses and runs commands.
- */
-const RESERVED_KEYS = new Set([
-  "_", "IFS", "PWD", "OLDPWD", "SHLVL", "UID", "EUID", "PPID", "SHELLOPTS", "BASHOPTS",
-  "BASH_ENV", "ENV", "PS4", "PROMPT_COMMAND", "HOME", "status", "argv", "pipestatus", "fish_pid", "history",
-]);
 
 /** Upper bound on one value, well under Linux's 128 KiB limit for one environment string. */
 const MAX_VALUE_LENGTH = 32 * 1024;
@@ -58,7 +50,7 @@ const EnvEntrySchema = v.pipe(
     key: v.pipe(
       v.string(),
       v.regex(SHELL_VARIABLE_NAME, (issue) => `expected a shell variable name matching [A-Za-z_][A-Za-z0-9_]*, got ${issue.received}`),
-      v.check((key) => !RESERVED_KEYS.has(key), (issue) => `${issue.received} is a variable the shell owns and cannot be set by a package`),
+      v.check((key) => !isReservedVariable(key), (issue) => `${issue.received} is a variable the shell or ocx owns and cannot be set by a package`),
     ),
     type: v.picklist(["constant", "path", "list"], (issue) => `expected "constant", "path" or "list", got ${issue.received}`),
     value: v.pipe(

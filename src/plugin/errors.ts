@@ -19,7 +19,7 @@ export function pluginHookFailed(plugin: string, hook: string, cause: unknown): 
 export function pluginHookTimeout(plugin: string, hook: string, timeoutMs: number): OcxError {
   return new OcxError(PLUGIN_HOOK_TIMEOUT, `plugin "${plugin}" timed out in ${hook} after ${timeoutMs} ms`, {
     hint: `fix the plugin, or raise timeout_ms under [plugins] in config.toml`,
-    exitCode: ExitCode.temporaryFailure,
+    exitCode: ExitCode.failure,
   });
 }
 

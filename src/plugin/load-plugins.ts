@@ -1,9 +1,11 @@
 import { readdir } from "node:fs/promises";
-import { extname, join } from "node:path";
+import { realpathSync } from "node:fs";
+import { extname, join, sep } from "node:path";
 import * as v from "valibot";
 import { ExitCode, OcxError } from "../error/index.ts";
 import { builtinPlugins } from "../../plugins/index.ts";
 import * as api from "./api.ts";
+import { isolatePluginOutput } from "./isolation.ts";
 import { PLUGIN_INVALID, PLUGIN_LOAD_FAILED, PLUGIN_NOT_ALLOWED } from "./errors.ts";
 import type { LoadedPlugin } from "./plugin-host.ts";
 
@@ -23,7 +25,11 @@ export interface LoadPluginsOptions {
   home: string;
   /** Files or folders from `[plugins] paths`, already absolute. */
   paths: string[];
-  /** Names allowed besides the built-in plugins; undefined allows all. */
+  /**
+   * Absolute files or folders that plugins may load from, besides the
+   * built-in ones; undefined allows all. Checked on the path before the
+   * file is imported, because importing runs the plugin's code.
+   */
   allow: string[] | undefined;
 }
 
@@ -40,21 +46,43 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<LoadedPl
   ];
   if (files.length === 0) return loaded;
 
+  // Every file is checked before any is imported: importing runs its code.
+  for (const file of files) {
+    if (options.allow !== undefined && !isAllowed(file, options.allow)) {
+      throw new OcxError(PLUGIN_NOT_ALLOWED, `plugin file "${file}" is not allowed by the system config`, {
+        hint: "remove the plugin, or ask the operator to add its file or folder to [plugins] allow in the system config",
+        exitCode: ExitCode.usage,
+      });
+    }
+  }
   registerApiModule();
+  isolatePluginOutput();
   for (const file of files) {
     const plugin = await importPlugin(file);
     if (loaded.some((known) => known.plugin.name === plugin.name)) {
       throw invalid(file, `a plugin named "${plugin.name}" is already loaded`);
     }
-    if (options.allow !== undefined && !options.allow.includes(plugin.name)) {
-      throw new OcxError(PLUGIN_NOT_ALLOWED, `plugin "${plugin.name}" from "${file}" is not allowed by the system config`, {
-        hint: "remove the plugin, or ask the operator to add its name to [plugins] allow in the system config",
-        exitCode: ExitCode.usage,
-      });
-    }
     loaded.push({ plugin, origin: file });
   }
   return loaded;
+}
+
+/** True when `file` is one of the allowed paths or lies inside an allowed folder. */
+function isAllowed(file: string, allow: string[]): boolean {
+  const real = realpathOrSelf(file);
+  return allow.some((entry) => {
+    const allowed = realpathOrSelf(entry);
+    return real === allowed || real.startsWith(allowed.endsWith(sep) ? allowed : `${allowed}${sep}`);
+  });
+}
+
+// Symlinks are resolved so a link inside an allowed folder cannot point elsewhere.
+function realpathOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 let isApiRegistered = false;

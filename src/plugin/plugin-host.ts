@@ -3,7 +3,8 @@ import { isOcxError } from "../error/index.ts";
 import type { ComposeResult } from "../env/types.ts";
 import { applyTransform } from "../env/transform.ts";
 import type { EdgeSpec, GraphNodeInfo, OcxPlugin, PackageInfo, PluginContext } from "./api.ts";
-import { pluginHookFailed, pluginHookTimeout, pluginResultInvalid } from "./errors.ts";
+import { PLUGIN_HOOK_TIMEOUT, pluginHookFailed, pluginHookTimeout, pluginResultInvalid } from "./errors.ts";
+import { armWatchdog } from "./isolation.ts";
 
 /** A plugin and where it came from: `builtin`, or the file it was loaded from. */
 export interface LoadedPlugin {
@@ -17,6 +18,12 @@ export interface PluginCompanion {
   rule: string | undefined;
   /** `plugin/patch source`, for messages. */
   source: string;
+}
+
+const WATCHDOG_GRACE_MS = 2000;
+
+function stuckMessage(plugin: string, hook: string, timeoutMs: number): string {
+  return `error[${PLUGIN_HOOK_TIMEOUT}]: plugin "${plugin}" is stuck in ${hook} (running for more than ${timeoutMs + WATCHDOG_GRACE_MS} ms without yielding); ocx was stopped\n  hint: fix or remove the plugin "${plugin}"\n`;
 }
 
 const CompanionsSchema = v.optional(
@@ -37,10 +44,15 @@ const HeadersSchema = v.optional(v.record(v.string(), v.string()));
  * result is validated, and any failure names the plugin and the hook.
  */
 export class PluginHost {
+  // Only code from outside the binary needs the watchdog.
+  private readonly userPlugins: Set<OcxPlugin>;
+
   constructor(
     readonly plugins: LoadedPlugin[],
     private readonly options: { context: PluginContext; timeoutMs: number },
-  ) {}
+  ) {
+    this.userPlugins = new Set(plugins.filter((loaded) => loaded.origin !== "builtin").map((loaded) => loaded.plugin));
+  }
 
   async companionsFor(pkg: PackageInfo): Promise<PluginCompanion[]> {
     const found: PluginCompanion[] = [];
@@ -121,6 +133,11 @@ export class PluginHost {
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(pluginHookTimeout(plugin.name, hook, this.options.timeoutMs)), this.options.timeoutMs);
     });
+    // A hook stuck in a synchronous loop never lets the timer above fire;
+    // the watchdog thread stops the process a little later instead.
+    const disarm = this.userPlugins.has(plugin)
+      ? armWatchdog(this.options.timeoutMs + WATCHDOG_GRACE_MS, stuckMessage(plugin.name, hook, this.options.timeoutMs))
+      : undefined;
     let value: unknown;
     try {
       value = await Promise.race([Promise.resolve().then(run), timeout]);
@@ -130,6 +147,7 @@ export class PluginHost {
       throw pluginHookFailed(plugin.name, hook, error);
     } finally {
       clearTimeout(timer);
+      disarm?.();
     }
     const parsed = v.safeParse(schema, value);
     if (!parsed.success) {

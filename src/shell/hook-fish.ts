@@ -20,7 +20,9 @@ export function fishActivation(binary: string): string {
     "    return 1",
     "end",
     "function __ocx_hook --on-event fish_prompt --on-variable PWD",
-    "    set -l dir (string replace -r '/$' '' -- $PWD)",
+    // `string collect` keeps a folder name with a newline as one value;
+    // plain command substitution would split it into a list that never empties.
+    "    set -l dir (string replace -r '/$' '' -- $PWD | string collect)",
     "    set -l found ''",
     "    while true",
     '        if test -f "$dir/ocx.toml"',
@@ -28,7 +30,7 @@ export function fishActivation(binary: string): string {
     "            break",
     "        end",
     '        test -n "$dir"; or break',
-    "        set dir (string replace -r '/[^/]*$' '' -- $dir)",
+    "        set dir (string replace -r '/[^/]*$' '' -- $dir | string collect)",
     "    end",
     '    __ocx_fresh "$found"; and return',
     `    ${ocx} hook-env --shell fish --project-file "$found" | source`,

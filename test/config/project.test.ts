@@ -83,3 +83,13 @@ describe("project file", () => {
     );
   });
 });
+
+describe("project file restrictions", () => {
+  test.each([
+    ["PATH in [env]", '[env]\nPATH = "/evil"\n', "env.PATH"],
+    ["ocx state in [env]", '[env]\n__OCX_STATE = "x"\n', "env.__OCX_STATE"],
+    ["OCX_HOME in [env]", '[env]\nOCX_HOME = "/tmp/x"\n', "env.OCX_HOME"],
+  ])("rejects %s", (_name, text, key) => {
+    expect(() => parseConfigText(text, "/p/ocx.toml", ProjectFileSchema)).toThrow(key);
+  });
+});

@@ -143,3 +143,14 @@ describe("air gap", () => {
     await offline.cleanup();
   });
 });
+
+describe("bundle export output", () => {
+  test.each(["existing.tar", "existing-folder"])("refuses to overwrite %s", async (name) => {
+    const target = join(publisher.root, name);
+    if (name.endsWith(".tar")) await Bun.write(target, "old");
+    else await Bun.write(join(target, "keep.txt"), "old");
+    const result = await publisher.run(["bundle", "export", `${reg}/team/tool:1.0`, "--output", target]);
+    expect(result.stderr).toContain("already exists");
+    expect(result.exitCode).toBe(64);
+  });
+});

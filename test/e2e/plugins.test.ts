@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startRegistry, type TestRegistry } from "../helpers/registry.ts";
 import { Sandbox, toolPackage } from "./harness.ts";
@@ -105,13 +106,26 @@ describe("user plugins", () => {
     await sandbox.cleanup();
   });
 
-  test("the system tier can restrict plugins", async () => {
-    const sandbox = await sandboxWithPlugins({ "a-corp.ts": tsPlugin() });
-    await writeFile(sandbox.systemConfig, '[plugins]\nallow = ["other"]\n');
-    const result = await sandbox.run(["env", `${reg}/team/base:1`]);
-    expect(result.stderr).toContain("PLUGIN_NOT_ALLOWED");
-    expect(result.stderr).toContain("ts-corp");
-    expect(result.exitCode).toBe(64);
+  test("the system tier restricts plugins by path before running them", async () => {
+    const marker = join(tmpdir(), `ocx-plugin-ran-${process.pid}`);
+    const sandbox = await sandboxWithPlugins({
+      "sneaky.js": `import { writeFileSync } from "node:fs";\nwriteFileSync(${JSON.stringify(marker)}, "ran");\nexport default { name: "allowed-name", apiVersion: 1 };\n`,
+    });
+    const allowedFolder = join(sandbox.root, "approved");
+    await mkdir(allowedFolder);
+    await writeFile(join(allowedFolder, "corp.js"), jsPlugin());
+    await writeFile(sandbox.systemConfig, `[plugins]\nallow = ["${allowedFolder}"]\n`);
+
+    const refused = await sandbox.run(["env", `${reg}/team/base:1`]);
+    expect(refused.stderr).toContain("PLUGIN_NOT_ALLOWED");
+    expect(refused.stderr).toContain("sneaky.js");
+    expect(refused.exitCode).toBe(64);
+    expect(existsSync(marker)).toBe(false);
+
+    await rm(join(sandbox.home, "plugins", "sneaky.js"));
+    await sandbox.writeUserConfig(`[plugins]\npaths = ["${allowedFolder}"]\n`);
+    const { env } = JSON.parse(await sandbox.ok(["env", "--json", `${reg}/team/base:1`]));
+    expect(env.FROM_JS_PLUGIN).toBe("yes");
     await sandbox.cleanup();
   });
 
@@ -131,6 +145,8 @@ describe("broken plugins", () => {
     ["returns bad data", "transformEnv: () => ({ A: 42 })", "PLUGIN_RESULT_INVALID", 'plugin "broken" returned invalid data from transformEnv'],
     ["hangs", "transformEnv: () => new Promise(() => setInterval(() => {}, 1000))", "PLUGIN_HOOK_TIMEOUT", 'plugin "broken" timed out in transformEnv'],
     ["has a bad patch source", "patchSources: [{ name: 'x', companions: () => 'not-a-list' }]", "PLUGIN_RESULT_INVALID", 'patchSources["x"].companions'],
+    ["loops without yielding", "transformEnv: () => { for (;;) {} }", "PLUGIN_HOOK_TIMEOUT", 'plugin "broken" is stuck in transformEnv'],
+    ["calls process.exit", "transformEnv: () => process.exit(0)", "PLUGIN_HOOK_FAILED", "a plugin called process.exit(0)"],
   ])("a plugin that %s fails cleanly and installs nothing", async (_name, hook, code, message) => {
     const sandbox = await sandboxWithPlugins({
       "broken.js": `import { definePlugin } from "ocx/plugin";\nexport default definePlugin({ name: "broken", apiVersion: 1, ${hook} });\n`,
@@ -142,6 +158,18 @@ describe("broken plugins", () => {
     expect(result.stderr).toContain(message);
     expect(result.exitCode).not.toBe(0);
     expect(existsSync(join(sandbox.home, "objects"))).toBe(false);
+    await sandbox.cleanup();
+  });
+
+  test("plugin output never reaches stdout", async () => {
+    const sandbox = await sandboxWithPlugins({
+      "chatty.js": `import { definePlugin } from "ocx/plugin";\nconsole.log("echo loaded; touch /tmp/pwned");\nexport default definePlugin({ name: "chatty", apiVersion: 1, transformEnv: () => { console.log("log"); process.stdout.write("write\\n"); return undefined; } });\n`,
+    });
+    const result = await sandbox.run(["env", "--shell", "bash", `${reg}/team/base:1`]);
+    expect(result.stdout).toMatch(/^export PATH='[^']*'\n$/);
+    expect(result.stderr).toContain("echo loaded");
+    expect(result.stderr).toContain("write");
+    expect(result.exitCode).toBe(0);
     await sandbox.cleanup();
   });
 

@@ -63,7 +63,7 @@ describe("parseMetadata", () => {
       "shell variable name",
     ],
     ["relative path entry", { ...base, env: [{ key: "PATH", type: "path", value: "bin" }] }, "env[0].value", "must start with ${installPath}"],
-    ["reserved key", { ...base, env: [{ key: "IFS", type: "constant", value: "x" }] }, "env[0].key", "the shell owns"],
+    ["reserved key", { ...base, env: [{ key: "IFS", type: "constant", value: "x" }] }, "env[0].key", "the shell or ocx owns"],
     ["NUL in a value", { ...base, env: [{ key: "A", type: "constant", value: "a\u0000b" }] }, "env[0].value", "NUL byte"],
     ["oversized value", { ...base, env: [{ key: "A", type: "constant", value: "x".repeat(40000) }] }, "env[0].value", "at most 32768"],
     ["env key with a dash", { ...base, env: [{ key: "MY-VAR", type: "constant", value: "x" }] }, "env[0].key", '"MY-VAR"'],

@@ -52,18 +52,18 @@ export function registerActivate(cli: CAC, run: CommandRunner): void {
         });
         ctx.stdout(result.code);
         if (result.error === undefined) return;
-        // One line, so a broken project never floods every prompt.
+        // One line, so a broken project never floods every prompt. The hook
+        // does not run again until a watched file changes, so say how to retry.
         const hint = result.error.hint ? ` (${result.error.hint})` : "";
-        process.stderr.write(`ocx: error[${result.error.code}]: ${result.error.message}${hint}\n`);
+        process.stderr.write(`ocx: error[${result.error.code}]: ${result.error.message}${hint}; once fixed, run \`touch ocx.toml\` or cd out and back in to retry\n`);
         return result.error.exitCode;
       }),
     );
 }
 
 function chooseShell(ctx: CommandContext, shell: string | undefined): ShellName {
-  if (shell !== undefined) return parseShellName(shell);
-  const name = ctx.env.SHELL?.split("/").at(-1);
-  return name === "bash" || name === "zsh" || name === "fish" || name === "pwsh" ? name : "posix";
+  // An unknown $SHELL (tcsh, say) is an error: POSIX code would not work there.
+  return parseShellName(shell ?? ctx.env.SHELL ?? "sh");
 }
 
 function printStatus(ctx: CommandContext): void {

@@ -1,5 +1,6 @@
+import { existsSync } from "node:fs";
 import type { CAC } from "cac";
-import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { isOcxError } from "../../error/index.ts";
 import { currentPlatform } from "../../oci/platform.ts";
@@ -28,6 +29,7 @@ export function registerBundle(cli: CAC, run: CommandRunner): void {
 
         const output = resolve(ctx.cwd, options.output);
         const isTar = output.endsWith(".tar");
+        await refuseExistingOutput(output, isTar);
         if (isTar) await mkdir(session.layout.tempRoot(), { recursive: true });
         const dir = isTar ? await mkdtemp(join(session.layout.tempRoot(), `bundle-${process.pid}-`)) : output;
         try {
@@ -114,4 +116,18 @@ async function unpack(file: string, dir: string): Promise<void> {
     if (isOcxError(error)) throw error;
     throw bundleInvalid(file, (error as Error).message);
   }
+}
+
+/** Export never overwrites: an existing file or a non-empty folder is a usage error. */
+async function refuseExistingOutput(output: string, isTar: boolean): Promise<void> {
+  let entries: string[] | undefined;
+  try {
+    entries = isTar ? [] : await readdir(output);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    if ((error as NodeJS.ErrnoException).code !== "ENOTDIR") throw error;
+  }
+  if (!isTar && entries !== undefined && entries.length === 0) return;
+  if (isTar && !existsSync(output)) return;
+  throw usageError(`the bundle output "${output}" already exists`, "choose a new path, or remove the old bundle first");
 }

@@ -31,5 +31,5 @@ export function registerEnv(cli: CAC, run: CommandRunner): void {
 
 function defaultShell(shellPath: string | undefined): ShellName {
   const name = shellPath?.split("/").at(-1);
-  return name === "bash" || name === "zsh" || name === "fish" ? name : "posix";
+  return name === "bash" || name === "zsh" || name === "fish" || name === "pwsh" ? name : "posix";
 }
