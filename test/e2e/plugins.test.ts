@@ -89,7 +89,7 @@ describe("user plugins", () => {
   test("plugin list shows origins and hooks", async () => {
     const sandbox = await sandboxWithPlugins({ "a-corp.ts": tsPlugin() });
     const { plugins } = JSON.parse(await sandbox.ok(["plugin", "list", "--json"]));
-    expect(plugins.map((plugin: { name: string }) => plugin.name)).toEqual(["patch-registry", "patch-file", "ts-corp"]);
+    expect(plugins.map((plugin: { name: string }) => plugin.name)).toEqual(["patch-registry", "patch-file", "mirror", "ts-corp"]);
     const corp = plugins.find((plugin: { name: string }) => plugin.name === "ts-corp");
     expect(corp.origin).toBe(join(sandbox.home, "plugins", "a-corp.ts"));
     expect(corp.hooks).toEqual(["patchSources", "edges", "transformEnv"]);
@@ -186,6 +186,28 @@ describe("broken plugins", () => {
     const result = await sandbox.run(["env", `${reg}/team/base:1`]);
     expect(result.stderr).toContain("needs plugin API version 2");
     expect(result.exitCode).toBe(65);
+    await sandbox.cleanup();
+  });
+});
+
+describe("mirror plugin", () => {
+  test("aliases a public registry to another one", async () => {
+    const sandbox = await Sandbox.create();
+    await sandbox.writeUserConfig(`[plugin.mirror]\n"alias.example" = ["127.0.0.1:9", "${reg}"]\n`);
+    const result = await sandbox.run(["install", "alias.example/team/base:1"]);
+    expect(result.stderr).toContain('mirror "127.0.0.1:9/team/base:1" failed');
+    expect(result.exitCode).toBe(0);
+    const run = await sandbox.run(["exec", "--offline", "alias.example/team/base:1", "--", "base"]);
+    expect(run.stdout).toBe("base\n");
+    await sandbox.cleanup();
+  });
+
+  test("rejects settings that are not lists", async () => {
+    const sandbox = await Sandbox.create();
+    await sandbox.writeUserConfig('[plugin.mirror]\n"alias.example" = "one"\n');
+    const result = await sandbox.run(["install", "alias.example/team/base:1"]);
+    expect(result.stderr).toContain('plugin "mirror" failed in rewriteReference');
+    expect(result.exitCode).not.toBe(0);
     await sandbox.cleanup();
   });
 });
