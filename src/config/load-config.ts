@@ -219,10 +219,16 @@ export function mergeTiers(tiers: ConfigTier[], options: { noPatchesEnv?: string
  */
 function lockMirrors(tiers: ConfigTier[], patches: PatchSourceConfig[], merged: Record<string, unknown>): string[] {
   if (!patches.some((source) => source.enforced)) return [];
-  const ignored = tiers.filter((tier) => tier.name !== "system" && tier.config.mirrors !== undefined).map((tier) => tier.file);
-  const systemMirrors = tiers.find((tier) => tier.name === "system")?.config.mirrors;
-  if (systemMirrors === undefined) delete merged.mirrors;
-  else merged.mirrors = systemMirrors;
+  // The built-in mirror plugin's [plugin.mirror] redirects pulls just as well.
+  const setsMirrors = (tier: ConfigTier) => tier.config.mirrors !== undefined || tier.config.plugin?.mirror !== undefined;
+  const ignored = tiers.filter((tier) => tier.name !== "system" && setsMirrors(tier)).map((tier) => tier.file);
+  const system = tiers.find((tier) => tier.name === "system")?.config;
+  if (system?.mirrors === undefined) delete merged.mirrors;
+  else merged.mirrors = system.mirrors;
+  const pluginSettings = { ...(merged.plugin as Record<string, unknown> | undefined) };
+  if (system?.plugin?.mirror === undefined) delete pluginSettings.mirror;
+  else pluginSettings.mirror = system.plugin.mirror;
+  merged.plugin = pluginSettings;
   return ignored;
 }
 

@@ -89,7 +89,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     log(options.reporter, "warn", `ignoring untrusted project file "${config.untrustedProject}": run \`ocx trust\` to use it`);
   }
   for (const file of config.ignoredMirrors ?? []) {
-    log(options.reporter, "warn", `ignoring [mirrors] in "${file}": with enforced patches only the system config may set mirrors`);
+    log(options.reporter, "warn", `ignoring [mirrors] and [plugin.mirror] in "${file}": with enforced patches only the system config may set mirrors`);
   }
   const isOffline = options.isOffline || isTruthy(options.env.OCX_OFFLINE) || config.offline;
   const { reporter } = options;

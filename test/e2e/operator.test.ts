@@ -55,17 +55,17 @@ describe("enforced system patches", () => {
     await sandbox.cleanup();
   });
 
-  test("a user mirror cannot redirect enforced companions", async () => {
+  test.each(["mirrors", "plugin.mirror"])("a user [%s] cannot redirect enforced companions", async (table) => {
     const impostor = await startRegistry();
     try {
       await publisher.publish(`${impostor.host}/corp/ca:1`, constants({ SSL_CERT_FILE: "/impostor.pem" }));
       const sandbox = await Sandbox.create();
-      await sandbox.writeUserConfig(`[mirrors]\n"${reg}" = ["${impostor.host}"]\n`);
+      await sandbox.writeUserConfig(`[${table}]\n"${reg}" = ["${impostor.host}"]\n`);
       await writeFile(sandbox.systemConfig, `[patches]\nregistry = "${reg}/ocx-patches"\n`);
       expect(await certFile(sandbox)).toBe("/impostor.pem");
 
       const enforced = await Sandbox.create();
-      await enforced.writeUserConfig(`[mirrors]\n"${reg}" = ["${impostor.host}"]\n`);
+      await enforced.writeUserConfig(`[${table}]\n"${reg}" = ["${impostor.host}"]\n`);
       await writeFile(enforced.systemConfig, `[patches]\nregistry = "${reg}/ocx-patches"\nenforced = true\n`);
       const result = await enforced.run(["env", "--json", `${reg}/team/jdk:17`]);
       expect(JSON.parse(result.stdout).env.SSL_CERT_FILE).toEndWith("/corp-ca.pem");
