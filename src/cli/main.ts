@@ -146,8 +146,31 @@ function checkBooleanFlag(arg: string): string {
   });
 }
 
-/** cac reports usage mistakes as plain errors named CACError. */
+const IO_ERROR_CODES = new Set(["EACCES", "EPERM", "EROFS", "ENOSPC", "EDQUOT", "EIO", "EMFILE", "ENFILE", "EISDIR", "ENOTDIR", "ENOENT"]);
+
+const IO_HINTS: Record<string, string> = {
+  ENOSPC: "free space on that file system and retry",
+  ENOENT: "check the path: its folder must exist",
+  EISDIR: "the path is a folder; name a file",
+  ENOTDIR: "a part of the path is a file, not a folder",
+};
+
+/**
+ * Turns what escapes the commands into typed errors: cac's usage mistakes
+ * (plain errors named CACError), and file system errors that no module
+ * wrapped (an --output path that cannot be written, a read-only home), which
+ * are I/O failures of the user's environment, not bugs.
+ */
 function toOcxError(error: unknown): unknown {
+  const errno = error as NodeJS.ErrnoException;
+  if (errno instanceof Error && errno.code !== undefined && IO_ERROR_CODES.has(errno.code)) {
+    const where = errno.path === undefined ? "" : ` "${errno.path}"`;
+    return new OcxError("IO_FAILED", `${errno.syscall ?? "file operation"}${where} failed: ${errno.code}`, {
+      hint: IO_HINTS[errno.code] ?? "check the permissions and mount of that path (OCX_HOME must be writable)",
+      cause: error,
+      exitCode: ExitCode.ioError,
+    });
+  }
   if (error instanceof Error && error.name === "CACError") {
     return new OcxError(CLI_USAGE, error.message.replace(/`/g, '"'), {
       hint: "run the command with --help to see its arguments and options",

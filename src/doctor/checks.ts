@@ -1,11 +1,12 @@
 import { isOcxError } from "../error/index.ts";
-import { OCI_UNREACHABLE } from "../oci/errors.ts";
+import { OCI_UNREACHABLE, OCI_TLS_UNTRUSTED, OCI_PLAIN_HTTP_TO_HTTPS } from "../oci/errors.ts";
 import { globalPatchRepository, PATCH_TAG } from "../patch/patch-repository.ts";
 import type { Session } from "../resolve/session.ts";
 
 export interface RegistryCheck {
   registry: string;
-  status: "reachable" | "unreachable" | "skipped";
+  /** `failed` covers what stops every pull although the host answers: an untrusted certificate, plain HTTP against TLS. */
+  status: "reachable" | "unreachable" | "failed" | "skipped";
   detail?: string;
 }
 
@@ -39,9 +40,14 @@ export async function checkRegistries(session: Session): Promise<RegistryCheck[]
       checks.push({ registry, status: "reachable", detail: `HTTP ${response.status}` });
     } catch (error) {
       if (!isOcxError(error)) throw error;
-      // Any HTTP response, a rejected login included, shows the registry is up.
-      const isDown = error.code === OCI_UNREACHABLE;
-      checks.push({ registry, status: isDown ? "unreachable" : "reachable", detail: error.message });
+      // Any HTTP response, a rejected login included, shows the registry is up;
+      // a certificate or protocol failure means no pull can work.
+      const status = error.code === OCI_UNREACHABLE
+        ? "unreachable"
+        : error.code === OCI_TLS_UNTRUSTED || error.code === OCI_PLAIN_HTTP_TO_HTTPS
+          ? "failed"
+          : "reachable";
+      checks.push({ registry, status, detail: error.message });
     }
   }
   return checks;

@@ -197,3 +197,18 @@ describe("ocx package push", () => {
     await sandbox.cleanup();
   });
 });
+
+describe("unwritable output paths", () => {
+  test.each([
+    ["bundle inventory into a missing folder", (root: string) => ["bundle", "inventory", "--output", `${root}/missing/x.json`], "ENOENT"],
+    ["patch freeze onto a folder", (root: string) => ["patch", "freeze", "--output", root], "EISDIR"],
+  ])("%s is an I/O error", async (_name, args, code) => {
+    const sandbox = await Sandbox.create();
+    const result = await sandbox.run(args(sandbox.root));
+    expect(result.stderr).toContain("IO_FAILED");
+    expect(result.stderr).toContain(code);
+    expect(result.stderr).not.toContain("internal error");
+    expect(result.exitCode).toBe(74);
+    await sandbox.cleanup();
+  });
+});

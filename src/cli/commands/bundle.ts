@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import type { CAC } from "cac";
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { isOcxError } from "../../error/index.ts";
 import { currentPlatform } from "../../oci/platform.ts";
 import { log } from "../../report/reporter.ts";
@@ -120,6 +120,9 @@ async function unpack(file: string, dir: string): Promise<void> {
 
 /** Export never overwrites: an existing file or a non-empty folder is a usage error. */
 async function refuseExistingOutput(output: string, isTar: boolean): Promise<void> {
+  if (isTar && !existsSync(dirname(output))) {
+    throw usageError(`the folder of the bundle output "${output}" does not exist`, "create the folder first, or choose another path");
+  }
   let entries: string[] | undefined;
   try {
     entries = isTar ? [] : await readdir(output);

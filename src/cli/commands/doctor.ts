@@ -62,7 +62,7 @@ function parseHttpsUrl(text: string): URL {
 
 function isHealthy(report: DoctorReport): boolean {
   return report.config.status === "ok"
-    && report.registries.every((check) => check.status !== "unreachable")
+    && report.registries.every((check) => check.status === "reachable" || check.status === "skipped")
     && report.patchSources.every((source) => !source.required || source.global !== "never-synced")
     && (report.tls === undefined || report.tls.isTrusted);
 }
@@ -73,7 +73,7 @@ function renderReport(report: DoctorReport): string {
   lines.push(`${mark(report.config.status === "ok")} config: ${report.config.status === "ok" ? `${report.config.tiers.length} tier(s) valid` : report.config.error?.message}`);
   for (const tier of report.config.tiers) lines.push(`       ${tier.name} ${tier.file}`);
   for (const check of report.registries) {
-    lines.push(`${mark(check.status !== "unreachable")} registry ${check.registry}: ${check.status}${check.detail ? ` (${check.detail})` : ""}`);
+    lines.push(`${mark(check.status === "reachable" || check.status === "skipped")} registry ${check.registry}: ${check.status}${check.detail ? ` (${check.detail})` : ""}`);
   }
   for (const source of report.patchSources) {
     const isOk = !source.required || source.global !== "never-synced";
