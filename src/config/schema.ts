@@ -2,6 +2,9 @@ import * as v from "valibot";
 import { isReservedVariable } from "../env/reserved.ts";
 import { findGlobProblem } from "../patch/glob.ts";
 
+/** A duration in milliseconds; timers cannot go past 2^31 - 1 ms (about 24.8 days). */
+const MillisecondsSchema = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(2_147_483_647));
+
 const PatchesSchema = v.strictObject({
   registry: v.pipe(v.string(), v.minLength(1)),
   path: v.optional(v.pipe(v.string(), v.minLength(1))),
@@ -45,8 +48,8 @@ const MirrorSchema = v.union([
 const NetworkSchema = v.strictObject({
   retries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(20))),
   retry_delay_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
-  timeout_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
-  stall_timeout_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  timeout_ms: v.optional(MillisecondsSchema),
+  stall_timeout_ms: v.optional(MillisecondsSchema),
   parallel_downloads: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(64))),
 });
 
@@ -69,7 +72,7 @@ const PluginsSchema = v.strictObject({
   /** Absolute plugin files or folders allowed to load, besides the built-in plugins. System tier only. */
   allow: v.optional(v.array(v.string())),
   /** Upper bound on one plugin hook call, in milliseconds. */
-  timeout_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  timeout_ms: v.optional(MillisecondsSchema),
 });
 
 /** One config tier, as read from a TOML file. */

@@ -31,7 +31,7 @@ export async function checkTls(url: URL, env: Record<string, string | undefined>
     try {
       ca.push(await readFile(file, "utf8"));
     } catch (error) {
-      return { url: url.href, isTrusted: false, caFiles, error: `cannot read ${variable} "${file}": ${(error as Error).message}` };
+      return { url: withoutUserinfo(url), isTrusted: false, caFiles, error: `cannot read ${variable} "${file}": ${(error as Error).message}` };
     }
   }
 
@@ -41,7 +41,7 @@ export async function checkTls(url: URL, env: Record<string, string | undefined>
     const finish = (result: Omit<TlsCheckResult, "url" | "caFiles">) => {
       clearTimeout(timer);
       socket.destroy();
-      resolve({ url: url.href, caFiles, ...result });
+      resolve({ url: withoutUserinfo(url), caFiles, ...result });
     };
     const socket = tls.connect(
       // Verification is judged below, so the handshake completes either way and the reason can be reported.
@@ -58,4 +58,12 @@ export async function checkTls(url: URL, env: Record<string, string | undefined>
     socket.on("error", (error) => finish({ isTrusted: false, error: `connection failed: ${error.message}` }));
     const timer = setTimeout(() => finish({ isTrusted: false, error: `no TLS handshake within ${TLS_TIMEOUT_MS} ms` }), TLS_TIMEOUT_MS);
   });
+}
+
+/** The URL as shown in reports: a password in it must never be printed. */
+function withoutUserinfo(url: URL): string {
+  const copy = new URL(url.href);
+  copy.username = "";
+  copy.password = "";
+  return copy.href;
 }

@@ -212,3 +212,22 @@ describe("unwritable output paths", () => {
     await sandbox.cleanup();
   });
 });
+
+describe("secrets in arguments", () => {
+  test("doctor never prints a URL's password", async () => {
+    const sandbox = await Sandbox.create();
+    const result = await sandbox.run(["doctor", "--json", "https://user:hunter2-secret@127.0.0.1:9/"]);
+    expect(result.stdout).not.toContain("hunter2-secret");
+    expect(result.stderr).not.toContain("hunter2-secret");
+    await sandbox.cleanup();
+  });
+
+  test("a timeout beyond the timer range is a config error", async () => {
+    const sandbox = await Sandbox.create();
+    await sandbox.writeUserConfig("[network]\ntimeout_ms = 3000000000\n");
+    const result = await sandbox.run(["env", `${registry.host}/team/hello:1.0`]);
+    expect(result.stderr).toContain("timeout_ms");
+    expect(result.exitCode).toBe(65);
+    await sandbox.cleanup();
+  });
+});
