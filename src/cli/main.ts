@@ -1,30 +1,56 @@
 import { cac } from "cac";
 import { ExitCode, OcxError, isOcxError } from "../error/index.ts";
+import type { CAC } from "cac";
 import { createContext, type CommandRunner, type GlobalFlags } from "./context.ts";
-import { registerConfigShow } from "./commands/config-show.ts";
-import { registerActivate } from "./commands/activate.ts";
-import { registerDeps } from "./commands/deps.ts";
-import { registerDoctor } from "./commands/doctor.ts";
-import { registerEnv } from "./commands/env.ts";
-import { registerExec } from "./commands/exec.ts";
-import { registerIndexUpdate } from "./commands/index-update.ts";
-import { registerInstall } from "./commands/install.ts";
-import { registerLogin, registerLogout } from "./commands/login.ts";
-import { registerPackagePush } from "./commands/package-push.ts";
-import { registerPatchPublish } from "./commands/patch-publish.ts";
-import { registerPatchSync } from "./commands/patch-sync.ts";
-import { registerPatchTest } from "./commands/patch-test.ts";
-import { registerBundle } from "./commands/bundle.ts";
-import { registerClean } from "./commands/clean.ts";
-import { registerUninstall } from "./commands/uninstall.ts";
-import { registerVerify } from "./commands/verify.ts";
-import { registerPlugin } from "./commands/plugin.ts";
-import { registerWhy } from "./commands/why.ts";
-import { registerTrust } from "./commands/trust.ts";
 import { CLI_USAGE } from "./errors.ts";
 import { writeStdout } from "./stdout.ts";
 import { VERSION } from "./version.ts";
 
+
+type Register = (cli: CAC, run: CommandRunner) => void;
+
+/**
+ * Each command module, loaded only when its command runs (or for the full
+ * help): evaluating every module at start-up cost each run of `ocx env`
+ * and of the activation hook about 40 ms.
+ */
+const COMMANDS: { names: string[]; load: () => Promise<Register[]> }[] = [
+  { names: ["install"], load: async () => [(await import("./commands/install.ts")).registerInstall] },
+  { names: ["exec"], load: async () => [(await import("./commands/exec.ts")).registerExec] },
+  { names: ["env"], load: async () => [(await import("./commands/env.ts")).registerEnv] },
+  { names: ["deps"], load: async () => [(await import("./commands/deps.ts")).registerDeps] },
+  { names: ["activate", "deactivate", "hook-env"], load: async () => [(await import("./commands/activate.ts")).registerActivate] },
+  { names: ["index update"], load: async () => [(await import("./commands/index-update.ts")).registerIndexUpdate] },
+  { names: ["package push"], load: async () => [(await import("./commands/package-push.ts")).registerPackagePush] },
+  { names: ["patch publish"], load: async () => [(await import("./commands/patch-publish.ts")).registerPatchPublish] },
+  {
+    names: ["login", "logout"],
+    load: async () => {
+      const module = await import("./commands/login.ts");
+      return [module.registerLogin, module.registerLogout];
+    },
+  },
+  { names: ["patch test"], load: async () => [(await import("./commands/patch-test.ts")).registerPatchTest] },
+  { names: ["patch sync", "patch freeze"], load: async () => [(await import("./commands/patch-sync.ts")).registerPatchSync] },
+  { names: ["uninstall"], load: async () => [(await import("./commands/uninstall.ts")).registerUninstall] },
+  { names: ["clean"], load: async () => [(await import("./commands/clean.ts")).registerClean] },
+  { names: ["verify"], load: async () => [(await import("./commands/verify.ts")).registerVerify] },
+  { names: ["bundle export", "bundle import", "bundle inventory"], load: async () => [(await import("./commands/bundle.ts")).registerBundle] },
+  { names: ["plugin list", "plugin new"], load: async () => [(await import("./commands/plugin.ts")).registerPlugin] },
+  { names: ["why"], load: async () => [(await import("./commands/why.ts")).registerWhy] },
+  { names: ["config show"], load: async () => [(await import("./commands/config-show.ts")).registerConfigShow] },
+  { names: ["doctor"], load: async () => [(await import("./commands/doctor.ts")).registerDoctor] },
+  { names: ["trust", "untrust"], load: async () => [(await import("./commands/trust.ts")).registerTrust] },
+];
+
+/** Loads the module of the named command, or every module when none matches (help, typos). */
+async function registerCommands(cli: CAC, run: CommandRunner, name: string | undefined): Promise<void> {
+  if (name === "-V" || name === "--version") return;
+  const matching = COMMANDS.filter((command) => name !== undefined && command.names.includes(name));
+  const chosen = matching.length > 0 ? matching : COMMANDS;
+  const modules = await Promise.all(chosen.map((command) => command.load()));
+  for (const register of modules.flat()) register(cli, run);
+}
 
 /** Two-word commands (`index update`) are matched as one cac command name. */
 const GROUPS: Record<string, string[]> = {
@@ -65,27 +91,7 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = (await action(ctx, ...params)) ?? ExitCode.ok;
     };
 
-  registerInstall(cli, run);
-  registerExec(cli, run);
-  registerEnv(cli, run);
-  registerDeps(cli, run);
-  registerActivate(cli, run);
-  registerIndexUpdate(cli, run);
-  registerPackagePush(cli, run);
-  registerPatchPublish(cli, run);
-  registerLogin(cli, run);
-  registerLogout(cli, run);
-  registerPatchTest(cli, run);
-  registerPatchSync(cli, run);
-  registerUninstall(cli, run);
-  registerClean(cli, run);
-  registerVerify(cli, run);
-  registerBundle(cli, run);
-  registerPlugin(cli, run);
-  registerWhy(cli, run);
-  registerConfigShow(cli, run);
-  registerDoctor(cli, run);
-  registerTrust(cli, run);
+  await registerCommands(cli, run, args[0]);
   cli.help();
   cli.version(VERSION, "-V, --version");
 
