@@ -44,13 +44,14 @@ describe("invalid config tiers", () => {
     await sandbox.cleanup();
   });
 
-  test("an invalid trusted project ocx.toml is reported too", async () => {
+  test("an invalid project ocx.toml cannot be trusted", async () => {
     const sandbox = await Sandbox.create();
-    await writeFile(join(sandbox.cwd, "ocx.toml"), "[patches]\nrequired = 1\n");
-    await sandbox.ok(["trust"]);
-    const result = await sandbox.run(["deps", `${reg}/team/hello:1.0`]);
-    expect(result.stderr).toContain(join(sandbox.cwd, "ocx.toml"));
+    await writeFile(join(sandbox.cwd, "ocx.toml"), '[patches]\nregistry = "a.example/p"\nrequired = 1\n');
+    const result = await sandbox.run(["trust"]);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain(`${join(sandbox.cwd, "ocx.toml")}:3`);
     expect(result.exitCode).toBe(65);
+    expect(existsSync(join(sandbox.home, "trusted.json"))).toBe(false);
     await sandbox.cleanup();
   });
 });

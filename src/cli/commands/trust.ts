@@ -2,7 +2,8 @@ import type { CAC } from "cac";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { resolveHome } from "../../config/home.ts";
-import { findProjectFile } from "../../config/load-config.ts";
+import { findProjectFile, parseConfigText } from "../../config/load-config.ts";
+import { ProjectFileSchema } from "../../config/schema.ts";
 import { TrustStore } from "../../config/trust.ts";
 import { usageError } from "../arguments.ts";
 import type { CommandContext, CommandRunner } from "../context.ts";
@@ -16,6 +17,8 @@ export function registerTrust(cli: CAC, run: CommandRunner): void {
         const content = await readFile(path).catch((error: Error) => {
           throw usageError(`cannot read "${path}": ${error.message}`, "name an existing ocx.toml");
         });
+        // Trusting a file ocx cannot read would only move the error to every later command.
+        parseConfigText(content.toString("utf8"), path, ProjectFileSchema);
         await new TrustStore(resolveHome(ctx.env)).trust(path, content);
         ctx.stdout(ctx.isJson ? `${JSON.stringify({ trusted: path }, null, 2)}\n` : `trusted ${path}\n`);
       }),
