@@ -237,6 +237,17 @@ describe("ocx patch test", () => {
     await sandbox.cleanup();
   });
 
+  test("--replace with a repository that is not a patch repository is refused", async () => {
+    const sandbox = await patchedSandbox();
+    const file = join(sandbox.root, "revised.json");
+    await writeFile(file, JSON.stringify({ version: 1, rules: [] }));
+    const result = await sandbox.run(["patch", "test", file, `${reg}/team/jdk:17`, "--replace", `${reg}/ocx-patches/typo/team/jdk`]);
+    expect(result.stderr).toContain("is not a patch repository of these packages");
+    expect(result.stderr).toContain(`${reg}/ocx-patches/${reg.replace(":", "_")}/team/jdk`);
+    expect(result.exitCode).toBe(64);
+    await sandbox.cleanup();
+  });
+
   test("fails with 65 on a descriptor error", async () => {
     const sandbox = await patchedSandbox();
     const file = join(sandbox.root, "bad.json");

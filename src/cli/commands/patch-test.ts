@@ -8,7 +8,8 @@ import { companionsFor } from "../../patch/companions.ts";
 import { parsePatchDescriptor, type PatchDescriptor, type PatchRule } from "../../patch/descriptor.ts";
 import { PATCH_DESCRIPTOR_INVALID } from "../../patch/errors.ts";
 import { ruleMatches } from "../../patch/glob.ts";
-import { requireReferences } from "../arguments.ts";
+import { globalPatchRepository, patchRepositoryFor } from "../../patch/patch-repository.ts";
+import { requireReferences, usageError } from "../arguments.ts";
 import type { CommandRunner } from "../context.ts";
 
 interface PackageReport {
@@ -34,6 +35,7 @@ export function registerPatchTest(cli: CAC, run: CommandRunner): void {
         // descriptor behind the configured patch sources, in place of the
         // published one that --replace names.
         const before = await ctx.openSession();
+        if (options.replace !== undefined) checkReplaced(options.replace, before.config.patches, roots);
         const after = await ctx.openSession({
           extraPlugins: [{ plugin, origin: file }],
           ...(options.replace === undefined ? {} : { ignoredPatchRepositories: [options.replace.replace(/(:__ocx\.patch)?\/*$/, "")] }),
@@ -120,4 +122,26 @@ function renderReports(reports: PackageReport[]): string {
     }
   }
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * A --replace that names no patch repository of these packages would leave
+ * the published descriptor in place and show the operator the wrong diff.
+ */
+function checkReplaced(replace: string, sources: { registry: string; path?: string }[], roots: Reference[]): void {
+  const wanted = replace.replace(/(:__ocx\.patch)?\/*$/, "");
+  const known = new Set<string>();
+  for (const source of sources) {
+    const global = globalPatchRepository(source);
+    known.add(`${global.registry}/${global.repository}`);
+    for (const root of roots) {
+      const place = patchRepositoryFor(source, root);
+      known.add(`${place.registry}/${place.repository}`);
+    }
+  }
+  if (known.has(wanted)) return;
+  throw usageError(
+    `--replace "${replace}" is not a patch repository of these packages`,
+    known.size === 0 ? "configure [patches] first" : `use one of: ${[...known].join(", ")}`,
+  );
 }
