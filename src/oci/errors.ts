@@ -215,6 +215,16 @@ export async function responseError(
   response: Response,
 ): Promise<OcxError> {
   const text = await response.text().catch(() => "");
+  // Go's HTTP server (docker-registry) answers a plain HTTP request on a TLS
+  // port with 400 and this text: the registry wants HTTPS.
+  if (response.status === 400 && /HTTP request to an HTTPS server/i.test(text)) {
+    // Every action quotes the reference or registry first; its host is the registry.
+    const host = /"([^"/\s]+)/.exec(action)?.[1] ?? (response.url ? new URL(response.url).host : "the registry");
+    return new OcxError(OCI_PLAIN_HTTP_TO_HTTPS, `${action} failed: "${host}" serves HTTPS, but ocx spoke plain HTTP to it`, {
+      hint: `add "${host}" to tls under [registries] in config.toml (loopback registries default to plain HTTP)`,
+      exitCode: ExitCode.unavailable,
+    });
+  }
   return registryStatusError(action, response.status, summarizeErrorBody(text));
 }
 

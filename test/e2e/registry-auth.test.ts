@@ -163,6 +163,15 @@ describe("ocx against docker-registry over TLS with htpasswd", () => {
     await sandbox.cleanup();
   });
 
+  test("plain HTTP to a TLS loopback registry names the tls key", async () => {
+    const sandbox = await Sandbox.create();
+    const result = await sandbox.run(["install", `${registry.host}/team/hello:1.0`]);
+    expect(result.stderr).toContain("OCI_PLAIN_HTTP_TO_HTTPS");
+    expect(result.stderr).toContain(`add "${registry.host}" to tls under [registries]`);
+    expect(result.exitCode).toBe(69);
+    await sandbox.cleanup();
+  });
+
   test("trusts SSL_CERT_FILE without any CA config", async () => {
     const sandbox = await Sandbox.create();
     await sandbox.writeUserConfig(`[registries]\ntls = ["${registry.host}"]\n`);
