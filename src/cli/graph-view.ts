@@ -1,4 +1,5 @@
 import type { GraphEdge, GraphNode, PackageGraph } from "../resolve/build-graph.ts";
+import { compareIdentifiers } from "../graph/kahn.ts";
 
 export interface NodeSummary {
   identifier: string;
@@ -58,8 +59,8 @@ function childrenOf(graph: PackageGraph, id: string): TreeChild[] {
     if (edge.kind === "patch" && edge.before === id) children.push({ id: edge.after, edge });
     if (edge.kind !== "patch" && edge.after === id) children.push({ id: edge.before, edge });
   }
-  // Plain code-unit order, as in the Kahn sort: locale rules would vary by host.
-  return children.sort((left, right) => (left.id < right.id ? -1 : left.id > right.id ? 1 : 0));
+  // The Kahn sort's order (code units): locale rules would vary by host.
+  return children.sort((left, right) => compareIdentifiers(left.id, right.id));
 }
 
 function edgeNote(edge: GraphEdge): string {

@@ -1,2 +1,1 @@
-export * from "./graph.ts";
 export * from "./kahn.ts";

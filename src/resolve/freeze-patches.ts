@@ -5,11 +5,12 @@ import { PATCH_TAG, globalPatchRepository } from "../patch/patch-repository.ts";
 import type { PatchSnapshot } from "../patch/snapshot.ts";
 import { ExitCode, OcxError } from "../error/index.ts";
 import type { Session } from "./session.ts";
+import { compareIdentifiers } from "../graph/kahn.ts";
 
 export const PATCH_FREEZE_FAILED = "PATCH_FREEZE_FAILED";
 
 /**
- * Every patch repository the home knows: each `__ocx.patch` tag in the
+ * Lists every patch repository recorded in the home: each `__ocx.patch` tag in the
  * local index, plus the global repository of each configured source.
  */
 export async function knownPatchRepositories(session: Session): Promise<Reference[]> {
@@ -23,7 +24,8 @@ export async function knownPatchRepositories(session: Session): Promise<Referenc
     const place = globalPatchRepository(source);
     add(place.registry, place.repository);
   }
-  return [...found.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, reference]) => reference);
+  const sorted = [...found.entries()].sort(([left], [right]) => compareIdentifiers(left, right));
+  return sorted.map(([, reference]) => reference);
 }
 
 /**
@@ -72,7 +74,8 @@ function decode(bytes: Uint8Array, name: string): PatchDescriptor {
 
 function sorted<T>(record: Record<string, T>): Record<string, T> {
   // Code-point order, so the file is the same on every locale.
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const sorted = Object.entries(record).sort(([left], [right]) => compareIdentifiers(left, right));
+  return Object.fromEntries(sorted);
 }
 
 function freezeFailed(name: string, reason: string): OcxError {
