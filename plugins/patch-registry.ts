@@ -79,7 +79,7 @@ async function companionsFromRegistries(pkg: PackageInfo, context: PluginContext
       const descriptor = parsePatchDescriptor(JSON.parse(new TextDecoder().decode(state.bytes)), {
         source: `${name}:${PATCH_TAG}`,
       });
-      // A source that is not required downgrades every rule it holds to optional.
+      // A source that is not required downgrades every rule it contains to optional.
       const rules = source.required ? descriptor.rules : descriptor.rules.map((rule) => ({ ...rule, required: false }));
       descriptors.push({ source: name, descriptor: { ...descriptor, rules } });
     }

@@ -12,7 +12,7 @@ export interface GlobalFlags {
   verbose?: boolean | boolean[];
 }
 
-/** What a command needs from the process: streams, environment, a session. */
+/** The process resources a command uses: streams, environment, a session. */
 export interface CommandContext {
   env: Record<string, string | undefined>;
   cwd: string;
@@ -21,7 +21,7 @@ export interface CommandContext {
   stdout(text: string): void;
   /**
    * `isRefreshing` for commands that sync with registries (install, index
-   * update); `isOffline: true` forces offline whatever the flags say (e.g.
+   * update); `isOffline: true` forces offline whatever the flags are (e.g.
    * `bundle import`); `projectFile` replaces the search for ocx.toml up from
    * the cwd, and `null` means none. `extraPlugins` and
    * `ignoredPatchRepositories` serve `ocx patch test`.

@@ -65,7 +65,7 @@ const GROUPS: Record<string, string[]> = {
 /** Runs the CLI and returns the exit code; never calls process.exit. */
 export async function main(argv: string[]): Promise<number> {
   // Verbosity is counted from the raw arguments (see createContext), so cac
-  // never sees the flag and cannot mistake the next argument for its value.
+  // never receives the flag and cannot mistake the next argument for its value.
   const args = joinGroupCommand(argv);
   // Everything after `--` belongs to the command `ocx exec` runs: never rewritten or read as flags.
   const separator = args.indexOf("--");
@@ -130,7 +130,7 @@ function joinGroupCommand(argv: string[]): string[] {
 
 /**
  * cac 7 lists boolean options for its parser under camelCase names while
- * the parser sees `--show-patches`, so a kebab-case boolean flag would take
+ * the parser reads `--show-patches`, so a kebab-case boolean flag would take
  * the next argument as its value. Passing the camelCase spelling avoids it.
  */
 function camelCaseFlag(arg: string): string {

@@ -215,8 +215,8 @@ export async function responseError(
   response: Response,
 ): Promise<OcxError> {
   const text = await response.text().catch(() => "");
-  // Go's HTTP server (docker-registry) answers a plain HTTP request on a TLS
-  // port with 400 and this text: the registry wants HTTPS.
+  // Go's HTTP server (docker-registry) responds to a plain HTTP request on a
+  // TLS port with 400 and this text, so the registry expects HTTPS.
   if (response.status === 400 && /HTTP request to an HTTPS server/i.test(text)) {
     // Every action quotes the reference or registry first; its host is the registry.
     const host = /"([^"/\s]+)/.exec(action)?.[1] ?? (response.url ? new URL(response.url).host : "the registry");

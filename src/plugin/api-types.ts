@@ -1,5 +1,5 @@
-// The types of the public plugin API, version 1. This file holds types
-// only: the binary also embeds its text as the declaration file that
+// The types of the public plugin API, version 1. This file contains
+// types only: the binary also embeds its text as the declaration file that
 // \`ocx plugin new\` writes for plugin authors.
 
 type Awaitable<T> = T | Promise<T>;

@@ -131,7 +131,7 @@ export class ArtifactStore {
     await replaceSymlink(layout.relativeTarget(link, layout.objectDir(digest)), link);
   }
 
-  /** The stored layer, if present and matching the digest its manifest records. */
+  /** Reads the stored layer, if present and matching the digest its manifest records. */
   private async readStored(digest: string): Promise<Uint8Array | undefined> {
     const objectDir = this.options.layout.objectDir(digest);
     try {

@@ -113,7 +113,10 @@ export async function buildGraph(roots: Reference[], options: BuildGraphOptions)
   return { roots: roots.map(identifierOf), nodes, edges, order: result.order };
 }
 
-/** Asks every patch source; a companion that cannot be planned fails only if required. */
+/**
+ * Collects companions from every patch source. A companion that cannot be
+ * planned fails the command only if its rule is required.
+ */
 async function companionsOf(node: GraphNode, options: BuildGraphOptions) {
   const { reference, digest } = node.package;
   const companions = await options.plugins.companionsFor({

@@ -27,7 +27,7 @@ export interface PlannedPackage {
   objectDir: string;
   contentDir: string;
   isInstalled: boolean;
-  /** Where to download from, for packages not yet installed. */
+  /** The download source, for packages not yet installed. */
   source?: { registry: string; repository: string; manifest: ImageManifest; manifestBytes: Uint8Array; configBytes: Uint8Array };
   /** The local index entry to record once installed, when the registry was asked. */
   tagEntry?: TagEntry;
@@ -48,7 +48,7 @@ export interface PackageResolverOptions {
 
 /**
  * Turns references into planned packages and installs them. Reads the local
- * index first, so an installed, synced tag needs no network; asks the
+ * index first, so an installed, synced tag needs no network. It queries the
  * registry only for what is missing, or for every tag when `refresh` is set
  * (install, index update).
  */
@@ -83,7 +83,7 @@ export class PackageResolver {
     return this.planRemotely(reference);
   }
 
-  /** The installed package for a reference, from the local index alone, or undefined. */
+  /** Plans a reference from the local index alone; undefined when it is not installed. */
   async planLocally(reference: Reference): Promise<PlannedPackage | undefined> {
     const digest = await this.localDigest(reference);
     if (digest === undefined || !this.options.objects.has(digest)) return undefined;
@@ -145,14 +145,14 @@ export class PackageResolver {
     return { isNew, ms: Math.round(performance.now() - started) };
   }
 
-  /** Writes what the registry said the tag names into the local index. */
+  /** Records in the local index the digest the registry returned for the tag. */
   async recordTag(planned: PlannedPackage): Promise<void> {
     const { reference, tagEntry } = planned;
     if (tagEntry === undefined || reference.tag === undefined) return;
     await this.options.index.record(reference.registry, reference.repository, reference.tag, tagEntry);
   }
 
-  /** Tries each candidate (mirrors first, the origin last) until one answers. */
+  /** Tries each candidate (mirrors first, the origin last) until one responds. */
   private async fetchManifest(reference: Reference, platform: Platform) {
     const origin = formatReference(reference);
     const candidates = (await this.options.candidates?.(origin)) ?? [origin];

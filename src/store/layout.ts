@@ -13,7 +13,7 @@ export class StoreLayout {
     return join(this.home, "objects", algorithm, hex);
   }
 
-  /** The folder a package's `${installPath}` points at. */
+  /** Returns the folder a package's `${installPath}` points at. */
   contentDir(digest: string): string {
     return join(this.objectDir(digest), "content");
   }
@@ -63,7 +63,7 @@ export class StoreLayout {
     return join(this.home, "tmp");
   }
 
-  /** The relative target for a link at `linkPath` pointing at `target`. */
+  /** Computes the relative target for a link at `linkPath` pointing at `target`. */
   relativeTarget(linkPath: string, target: string): string {
     return relative(dirname(linkPath), target);
   }

@@ -9,7 +9,7 @@ import type { StoreLayout } from "./layout.ts";
 const DigestSchema = v.pipe(v.string(), v.regex(/^sha256:[a-f0-9]{64}$/));
 
 const TagEntrySchema = v.object({
-  /** What the tag pointed at when last synced: a manifest or an image index. */
+  /** The manifest or image index the tag named when last synced. */
   digest: DigestSchema,
   mediaType: v.string(),
   /** Platform (`os/arch`) to platform-manifest digest, for tags that name an index. */
@@ -27,7 +27,7 @@ const TagFileSchema = v.object({
 export type TagEntry = v.InferOutput<typeof TagEntrySchema>;
 type TagFile = v.InferOutput<typeof TagFileSchema>;
 
-/** What the local index holds for one tag. */
+/** The state of one tag in the local index. */
 export type TagState =
   | { state: "never-synced" }
   | { state: "absent" }
@@ -47,7 +47,7 @@ export class LocalIndex {
     return entry === null || entry === undefined ? { state: "absent" } : { state: "present", entry };
   }
 
-  /** Records a tag's entry; `null` records it as absent, `undefined` forgets it. */
+  /** Records a tag's entry; `null` records it as absent, `undefined` removes it. */
   async record(registry: string, repository: string, tag: string, entry: TagEntry | null | undefined): Promise<void> {
     const path = this.layout.tagIndexFile(registry, repository);
     await mkdir(dirname(path), { recursive: true });
@@ -64,12 +64,12 @@ export class LocalIndex {
     await writeFile(this.layout.indexStamp(), "");
   }
 
-  /** All tag entries of one repository, for digest lookups offline. */
+  /** Returns all tag entries of one repository, for digest lookups offline. */
   async entries(registry: string, repository: string): Promise<Record<string, TagEntry | null>> {
     return (await this.read(registry, repository)).tags;
   }
 
-  /** Every synced tag in the index, for `ocx index update` without arguments. */
+  /** Lists every synced tag in the index, for `ocx index update` without arguments. */
   async knownTags(): Promise<{ registry: string; repository: string; tag: string }[]> {
     const root = join(this.layout.home, "index");
     let files: string[];

@@ -237,7 +237,7 @@ async function commitFolder(temporary: string, destination: string): Promise<boo
     return false;
   }
 }
-/** True when `dir` holds exactly these files with these contents. */
+/** True when `dir` contains exactly these files with these contents. */
 async function hasFiles(dir: string, files: Record<string, string | Uint8Array>): Promise<boolean> {
   for (const [name, data] of Object.entries(files)) {
     let stored: Uint8Array;

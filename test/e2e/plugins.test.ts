@@ -29,7 +29,7 @@ afterAll(async () => {
   await registry?.stop();
 });
 
-/** A sandbox whose $OCX_HOME/plugins holds the given files. */
+/** Creates a sandbox whose $OCX_HOME/plugins contains the given files. */
 async function sandboxWithPlugins(files: Record<string, string>): Promise<Sandbox> {
   const sandbox = await Sandbox.create();
   await mkdir(join(sandbox.home, "plugins"), { recursive: true });
